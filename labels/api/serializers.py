@@ -1,0 +1,112 @@
+import re
+
+from rest_framework import serializers
+
+from labels.models import Annotation, Label, LabelStat
+from seeme.api.fields import (
+    IdField, OptionalCharField, StrictBooleanField, StrictCharField, StringIdField,
+)
+
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    """A label of a version; ``index`` is assigned by the server."""
+
+    name = StrictCharField(max_length=255, min_length=1, required=True, allow_blank=False,
+                           allow_null=False)
+    description = OptionalCharField(max_length=10_000)
+    color = OptionalCharField(max_length=7, help_text="#rrggbb; a palette colour when empty.")
+    shortcut = OptionalCharField(max_length=16)
+    user_id = StringIdField()
+    version_id = StringIdField()
+
+    class Meta:
+        model = Label
+        fields = ["id", "created_at", "updated_at", "name", "description", "user_id",
+                  "version_id", "color", "index", "shortcut"]
+        read_only_fields = ["id", "created_at", "updated_at", "index"]
+
+    def validate_color(self, value: str) -> str:
+        if value and not COLOR_RE.match(value):
+            raise serializers.ValidationError("Must be a colour written #rrggbb.")
+        return value.lower()
+
+
+class LabelStatSerializer(serializers.ModelSerializer):
+    """Counts for one label (or ``label_id: ""``, the unlabelled bucket) in one split."""
+
+    label_id = StringIdField()
+    split_id = StringIdField()
+    count = serializers.IntegerField(min_value=0, read_only=True)
+    annotation_count = serializers.IntegerField(min_value=0, read_only=True)
+    item_count = serializers.IntegerField(min_value=0, read_only=True)
+
+    class Meta:
+        model = LabelStat
+        fields = ["id", "created_at", "updated_at", "label_id", "split_id", "count",
+                  "annotation_count", "item_count"]
+        read_only_fields = fields
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    """A label on an item in a split; empty ``coordinates`` means the whole item."""
+
+    label_id = IdField()
+    item_id = IdField()
+    split_id = IdField()
+    coordinates = OptionalCharField(max_length=100_000)
+    user_id = StringIdField()
+
+    class Meta:
+        model = Annotation
+        fields = ["id", "created_at", "updated_at", "label_id", "item_id", "split_id",
+                  "coordinates", "user_id"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class AnnotationUpdateSerializer(AnnotationSerializer):
+    """On update every field is optional and the item cannot change."""
+
+    label_id = IdField(required=False)
+    item_id = StringIdField()
+    split_id = IdField(required=False)
+
+
+class InferenceItemSerializer(serializers.Serializer):
+    id = OptionalCharField()
+    prediction = OptionalCharField(max_length=255)
+    confidence = serializers.FloatField(required=False, allow_null=True, default=0.0)
+    coordinates = OptionalCharField(max_length=100_000)
+    inference_id = OptionalCharField()
+
+
+class InferenceSerializer(serializers.Serializer):
+    """One model inference; it becomes one new item of the split."""
+
+    id = OptionalCharField()
+    name = OptionalCharField(max_length=255)
+    description = OptionalCharField(max_length=10_000)
+    prediction = OptionalCharField(max_length=255)
+    confidence = serializers.FloatField(required=False, allow_null=True, default=0.0)
+    extension = OptionalCharField(max_length=32)
+    model_id = OptionalCharField()
+    model_version_id = OptionalCharField()
+    result = OptionalCharField(max_length=1_000_000)
+    config = OptionalCharField()
+    dataset_item_id = OptionalCharField(help_text="Set by the server to the new item's id.")
+    inference_items = InferenceItemSerializer(many=True, required=False, default=list)
+
+
+class AddInferencesSerializer(serializers.Serializer):
+    keep_annotations = StrictBooleanField(required=False, default=True)
+    inferences = InferenceSerializer(many=True, allow_empty=True)
+
+    def validate_inferences(self, value):
+        from django.conf import settings
+
+        if len(value) > settings.SEEME_MAX_INFERENCES:
+            raise serializers.ValidationError(
+                f"At most {settings.SEEME_MAX_INFERENCES} inferences per request."
+            )
+        return value

@@ -1,0 +1,122 @@
+"""API views of labels, label statistics and annotations."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from labels import selectors, services
+from labels.api.serializers import (
+    AnnotationSerializer, AnnotationUpdateSerializer, LabelSerializer, LabelStatSerializer,
+)
+from labels.models import Annotation, Label
+from seeme.api.scoping import ANNOTATE, VersionChildMixin, path_uuid
+from splits.models import DatasetSplit
+
+ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
+
+
+class LabelViewSet(VersionChildMixin, viewsets.ModelViewSet):
+    """Labels of a version, ordered by their server-assigned ``index``."""
+
+    serializer_class = LabelSerializer
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return Label.objects.filter(version=self.scoped_version).order_by("index", "id")
+
+    def get_object(self):
+        label = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
+        if label is None:
+            raise NotFound()
+        label.version = self.scoped_version
+        return label
+
+    def perform_create(self, serializer):
+        serializer.instance = services.label_create(
+            version=self.scoped_version, user=self.request.user, **serializer.validated_data
+        )
+
+    def update(self, request, *args, **kwargs):
+        label = self.get_object()
+        body = self.get_serializer(label, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        return Response(self.get_serializer(
+            services.label_update(label=label, data=body.validated_data)
+        ).data)
+
+    def perform_destroy(self, instance):
+        services.label_delete(label=instance)
+
+
+class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
+    """Label statistics of a split, read from persisted rows (never a recount)."""
+
+    serializer_class = LabelStatSerializer
+    pagination_class = None
+
+    def _split(self) -> DatasetSplit:
+        split = DatasetSplit.objects.filter(
+            pk=path_uuid(self.kwargs, "split_id"), version=self.scoped_version
+        ).first()
+        if split is None:
+            raise NotFound()
+        return split
+
+    @extend_schema(responses={200: LabelStatSerializer(many=True), 404: ERROR})
+    def for_split(self, request, *args, **kwargs):
+        """One row per label (zeros included, by index) and the ``label_id: ""`` row of the
+        split's unlabelled items."""
+        rows = selectors.label_stats_for_split(split=self._split())
+        return Response(LabelStatSerializer(rows, many=True).data)
+
+    @extend_schema(responses={200: LabelStatSerializer, 404: ERROR})
+    def total_for_split(self, request, *args, **kwargs):
+        """All items and all annotations of the split, as one row with ``label_id: ""``."""
+        row = selectors.label_stat_total_for_split(split=self._split())
+        if row is None:
+            raise NotFound()
+        return Response(LabelStatSerializer(row).data)
+
+
+class AnnotationViewSet(VersionChildMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                        mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Annotations of a version's items (create, update, delete)."""
+
+    serializer_class = AnnotationSerializer
+    http_method_names = ["post", "put", "delete", "options"]
+    action_ranks = {"create": ANNOTATE, "update": ANNOTATE, "destroy": ANNOTATE}
+
+    def get_serializer_class(self):
+        return AnnotationUpdateSerializer if self.action == "update" else AnnotationSerializer
+
+    def get_object(self):
+        annotation = (
+            Annotation.objects.select_related("split")
+            .filter(pk=path_uuid(self.kwargs, "pk"), split__version=self.scoped_version)
+            .first()
+        )
+        if annotation is None:
+            raise NotFound()
+        annotation.split.version = self.scoped_version
+        return annotation
+
+    def perform_create(self, serializer):
+        serializer.instance = services.annotation_create(
+            version=self.scoped_version, user=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(request=AnnotationUpdateSerializer,
+                   responses={200: AnnotationSerializer, 400: ERROR, 404: ERROR})
+    def update(self, request, *args, **kwargs):
+        annotation = self.get_object()
+        body = AnnotationUpdateSerializer(annotation, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        updated = services.annotation_update(annotation=annotation, data=body.validated_data)
+        return Response(AnnotationSerializer(updated).data)
+
+    @extend_schema(responses={200: AnnotationSerializer, 404: ERROR})
+    def destroy(self, request, *args, **kwargs):
+        """Delete an annotation; answers it as it was."""
+        deleted = services.annotation_delete(annotation=self.get_object())
+        return Response(AnnotationSerializer(deleted).data, status=status.HTTP_200_OK)

@@ -1,0 +1,150 @@
+"""The statistics engine: the one place that changes LabelStat rows.
+
+Every write that changes a split's numbers describes, for each (item, split) pair it touches,
+the pair's state before and after: ``None`` when the item is not a member of the split, else a
+Counter of the item's annotations in that split by label id. ``StatsDelta`` turns those
+transitions into per-row deltas and ``StatsDelta.apply()`` writes them, inside the caller's
+transaction, after locking the affected rows in primary-key order.
+
+A pair's contribution to its split's rows:
+- total row: +1 item, +N annotations (N = all its annotations there);
+- unlabelled row: +1 item when N == 0;
+- label L's row: +1 item and +n annotations when the pair holds n > 0 annotations of L.
+"""
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from labels.models import Annotation, Label, LabelStat
+from splits.models import DatasetSplit
+
+PairState = Counter | None
+Kind = LabelStat.Kind
+
+
+class StatsIntegrityError(RuntimeError):
+    """A write tried to move a LabelStat row that does not exist or below zero (a bug)."""
+
+
+class StatsDelta:
+    """Accumulated changes to LabelStat rows, keyed by (split_id, kind, label_id)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+
+    def _add(self, split_id, kind, label_id, annotations: int, items: int) -> None:
+        row = self._rows[(split_id, kind, label_id)]
+        row[0] += annotations
+        row[1] += items
+
+    def add_state(self, split_id: uuid.UUID, state: PairState, sign: int = 1) -> None:
+        """Add (sign=1) or remove (sign=-1) one (item, split) pair's contribution."""
+        if state is None:
+            return
+        total = sum(state.values())
+        self._add(split_id, Kind.TOTAL, None, sign * total, sign)
+        if total == 0:
+            self._add(split_id, Kind.UNLABELLED, None, 0, sign)
+        for label_id, n in state.items():
+            if n > 0:
+                self._add(split_id, Kind.LABEL, label_id, sign * n, sign)
+
+    def change(self, split_id: uuid.UUID, before: PairState, after: PairState) -> None:
+        """Record that one (item, split) pair went from ``before`` to ``after``."""
+        self.add_state(split_id, before, -1)
+        self.add_state(split_id, after, 1)
+
+    def drop_label(self, label_id: uuid.UUID) -> None:
+        """Forget the changes to one label's rows (they are about to be deleted)."""
+        for key in [k for k in self._rows if k[2] == label_id]:
+            del self._rows[key]
+
+    def nonzero(self) -> dict[tuple, tuple[int, int]]:
+        return {k: (a, i) for k, (a, i) in self._rows.items() if a or i}
+
+    def apply(self) -> int:
+        """Lock and update the affected rows; returns how many rows changed.
+
+        Runs two queries whatever the size of the delta. Must be called inside the
+        transaction of the write it describes.
+        """
+        changes = self.nonzero()
+        if not changes:
+            return 0
+        assert transaction.get_connection().in_atomic_block, "stats must change inside a write"
+        split_ids = {k[0] for k in changes}
+        label_ids = {k[2] for k in changes if k[2] is not None}
+        rows = list(
+            LabelStat.objects.select_for_update()
+            .filter(split_id__in=split_ids)
+            .filter(Q(kind__in=[Kind.UNLABELLED, Kind.TOTAL]) | Q(label_id__in=label_ids))
+            .order_by("id")
+        )
+        by_key = {(r.split_id, r.kind, r.label_id): r for r in rows}
+        now = timezone.now()
+        changed = []
+        for key, (annotations, items) in changes.items():
+            row = by_key.get(key)
+            if row is None:
+                raise StatsIntegrityError(f"no LabelStat row for {key}")
+            row.annotation_count += annotations
+            row.item_count += items
+            row.count = row.item_count
+            if row.annotation_count < 0 or row.item_count < 0:
+                raise StatsIntegrityError(f"LabelStat {key} would go negative")
+            row.updated_at = now
+            changed.append(row)
+        LabelStat.objects.bulk_update(
+            changed, ["count", "annotation_count", "item_count", "updated_at"]
+        )
+        return len(changed)
+
+
+def pair_states(pairs: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple, Counter]:
+    """Current annotation Counters for the given (item_id, split_id) pairs (one query).
+
+    Pairs with no annotation map to an empty Counter; membership is the caller's business.
+    """
+    pairs = set(pairs)
+    states: dict[tuple, Counter] = {p: Counter() for p in pairs}
+    if not pairs:
+        return states
+    item_ids = {p[0] for p in pairs}
+    split_ids = {p[1] for p in pairs}
+    rows = (
+        Annotation.objects.filter(item_id__in=item_ids, split_id__in=split_ids)
+        .values_list("item_id", "split_id", "label_id")
+    )
+    for item_id, split_id, label_id in rows:
+        if (item_id, split_id) in states:
+            states[(item_id, split_id)][label_id] += 1
+    return states
+
+
+def rows_create_for_split(split) -> None:
+    """Create the zeroed rows of a new split: total, unlabelled, and one per label."""
+    now = timezone.now()
+    labels = Label.objects.filter(version_id=split.version_id).values_list("id", flat=True)
+    LabelStat.objects.bulk_create(
+        [LabelStat(split=split, kind=Kind.TOTAL, created_at=now, updated_at=now),
+         LabelStat(split=split, kind=Kind.UNLABELLED, created_at=now, updated_at=now)]
+        + [LabelStat(split=split, kind=Kind.LABEL, label_id=label_id, created_at=now,
+                     updated_at=now) for label_id in labels]
+    )
+
+
+def rows_create_for_label(label) -> None:
+    """Create the zeroed rows of a new label, one per split of its version."""
+    now = timezone.now()
+    split_ids = DatasetSplit.objects.filter(version_id=label.version_id).values_list(
+        "id", flat=True
+    )
+    LabelStat.objects.bulk_create(
+        [LabelStat(split_id=split_id, kind=Kind.LABEL, label=label, created_at=now,
+                   updated_at=now) for split_id in split_ids]
+    )

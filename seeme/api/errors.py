@@ -1,0 +1,93 @@
+"""Every API error is JSON: ``{"message": "<sentence>", "errors": {field: [..]}}``."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from seeme.exceptions import PreconditionFailed, ServiceError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MESSAGES = {
+    400: "The request is not valid.",
+    401: "Authentication is required: send 'Authorization: Bearer <api key>'.",
+    403: "You are not allowed to do this.",
+    404: "Not found.",
+    405: "This method is not allowed here.",
+    406: "This server only answers JSON.",
+    409: "This conflicts with an existing resource.",
+    415: "Send the body as JSON.",
+    429: "Too many requests.",
+}
+
+
+def _first_message(errors) -> str | None:
+    if isinstance(errors, dict):
+        for field, value in errors.items():
+            msg = _first_message(value)
+            if msg:
+                return msg if field in ("non_field_errors", "detail") else f"{field}: {msg}"
+    elif isinstance(errors, list):
+        for value in errors:
+            msg = _first_message(value)
+            if msg:
+                return msg
+    elif errors:
+        return str(errors)
+    return None
+
+
+def error_body(message: str, errors=None) -> dict:
+    body = {"message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def exception_handler(exc, context):
+    """Map DRF, Django and service errors to the API's JSON error shape."""
+    if isinstance(exc, PreconditionFailed):
+        body = error_body(exc.message)
+        body["current_version"] = exc.current_version
+        return Response(body, status=exc.status)
+    if isinstance(exc, ServiceError):
+        return Response(error_body(exc.message, exc.errors), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.messages)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = response.status_code
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        message = _first_message(errors) or DEFAULT_MESSAGES[400]
+        response.data = error_body(message, errors)
+    elif isinstance(exc, exceptions.ParseError):
+        response.data = error_body(f"The body is not valid JSON: {exc.detail}")
+    else:
+        detail = getattr(exc, "detail", None)
+        message = str(detail) if isinstance(detail, str) and detail else None
+        response.data = error_body(message or DEFAULT_MESSAGES.get(code, "Request failed."))
+    return response
+
+
+def _json_error(code: int, message: str) -> JsonResponse:
+    return JsonResponse(error_body(message), status=code)
+
+
+def api_not_found(request, exception=None):
+    return _json_error(status.HTTP_404_NOT_FOUND, "Not found.")
+
+
+def api_server_error(request):
+    return _json_error(500, "The server failed to answer; the error has been logged.")

@@ -1,0 +1,48 @@
+"""``pageSize`` / ``pageCount`` (0-based) pagination returning a plain JSON array.
+
+The total goes in the ``X-Total-Count`` header so that the body stays an array (the SDK
+expects one)."""
+
+from rest_framework import serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 1000
+
+
+class PageParams(serializers.Serializer):
+    pageSize = serializers.IntegerField(  # noqa: N815 - the wire name
+        required=False, min_value=1, default=DEFAULT_PAGE_SIZE,
+        help_text=f"Items per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}).",
+    )
+    pageCount = serializers.IntegerField(  # noqa: N815
+        required=False, min_value=0, max_value=10_000_000, default=0,
+        help_text="0-based page number.",
+    )
+
+
+class PageCountPagination(BasePagination):
+    def paginate_queryset(self, queryset, request, view=None):
+        params = PageParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        size = min(params.validated_data["pageSize"], MAX_PAGE_SIZE)
+        page = params.validated_data["pageCount"]
+        self.total = queryset.count()
+        start = page * size
+        return list(queryset[start:start + size])
+
+    def get_paginated_response(self, data):
+        return Response(data, headers={"X-Total-Count": str(self.total)})
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "pageSize", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
+                        "default": DEFAULT_PAGE_SIZE}},
+            {"name": "pageCount", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        ]

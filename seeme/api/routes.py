@@ -1,0 +1,53 @@
+"""Every API route, in one module: the SeeMe.ai dataset API under /api/v1/.
+
+Paths take an optional trailing slash (the SDK sends none). Path ids are matched loosely
+and parsed by the views, so a malformed id is a JSON 404 like an unknown one.
+"""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
+from seeme.api.views import (
+    APIKeyViewSet, ApplicationsView, DatasetViewSet, ItemViewSet, LoginView, LogoutView,
+    RegisterView, VersionViewSet,
+)
+from splits.api.views import SplitViewSet
+
+
+class Router(SimpleRouter):
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        viewset.lookup_value_regex = getattr(viewset, "lookup_value_regex", None) or "[^/]+"
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+DATASET = r"datasets/(?P<dataset_id>[^/]+)"
+VERSION = DATASET + r"/versions/(?P<version_id>[^/]+)"
+
+router = Router()
+router.register("me/apikeys", APIKeyViewSet, basename="apikey")
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register(DATASET + "/versions", VersionViewSet, basename="version")
+router.register(VERSION + "/labels", LabelViewSet, basename="label")
+router.register(VERSION + "/splits", SplitViewSet, basename="split")
+router.register(VERSION + "/items", ItemViewSet, basename="item")
+router.register(VERSION + "/annotations", AnnotationViewSet, basename="annotation")
+
+label_stats = LabelStatViewSet.as_view({"get": "for_split"})
+split_total = LabelStatViewSet.as_view({"get": "total_for_split"})
+
+urlpatterns = [
+    path("login", LoginView.as_view(), name="login-api"),
+    path("logout", LogoutView.as_view(), name="logout-api"),
+    path("register", RegisterView.as_view(), name="register-api"),
+    path("applications", ApplicationsView.as_view(), name="applications"),
+    path("datasets/<str:dataset_id>/versions/<str:version_id>/labels/splits/<str:split_id>",
+         label_stats, name="label-stats"),
+    path("datasets/<str:dataset_id>/versions/<str:version_id>/labels/stats/splits/<str:split_id>",
+         split_total, name="split-total"),
+    *router.urls,
+]

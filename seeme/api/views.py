@@ -1,0 +1,304 @@
+"""API views of the kernel: accounts and keys, datasets, versions, items, shares."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labels import services as label_services
+from labels.filtersets import ItemFilterSet
+from labels.models import Annotation, Label
+from seeme import services
+from seeme.api.pagination import PageCountPagination
+from seeme.api.scoping import (
+    EDIT, OWN, DatasetAccessMixin, DatasetChildMixin, VersionChildMixin, path_uuid,
+)
+from seeme.api.serializers import (
+    APIKeyCreateSerializer, APIKeySerializer, CredentialsSerializer, DatasetSerializer,
+    ItemCreateSerializer, ItemSerializer, RegisterSerializer, ShareCreateSerializer,
+    ShareSerializer, UserWithKeySerializer, VersionSerializer,
+)
+from seeme.models import APIKey, DatasetShare, Item, Version
+from seeme.selectors import apikey_list, dataset_list_visible
+from splits.models import DatasetSplit
+
+ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+def _user_with_key(user, raw_key: str) -> dict:
+    user.apikey = raw_key
+    return UserWithKeySerializer(user).data
+
+
+class LoginView(APIView):
+    """Exchange a username and password for a new API key."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=CredentialsSerializer,
+                   responses={200: UserWithKeySerializer, 400: ERROR, 401: ERROR})
+    def post(self, request):
+        creds = CredentialsSerializer(data=request.data)
+        creds.is_valid(raise_exception=True)
+        user = authenticate(request, username=creds.validated_data["username"],
+                            password=creds.validated_data["password"])
+        if user is None:
+            raise AuthenticationFailed("Wrong username or password.")
+        _, raw = services.apikey_create(user=user, name="login")
+        return Response(_user_with_key(user, raw))
+
+
+class LogoutView(APIView):
+    """Revoke the API key this request was made with."""
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="{message}")})
+    def post(self, request):
+        if isinstance(request.auth, APIKey):
+            services.apikey_revoke(key=request.auth)
+        return Response({"message": "Logged out: this API key no longer works."})
+
+
+class RegisterView(APIView):
+    """Create an account (open unless SEEME_OPEN_REGISTRATION=false) and return a key."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=RegisterSerializer,
+                   responses={201: UserWithKeySerializer, 400: ERROR, 403: ERROR})
+    def post(self, request):
+        if not settings.SEEME_OPEN_REGISTRATION:
+            return Response({"message": "Registration is closed on this server."},
+                            status=status.HTTP_403_FORBIDDEN)
+        body = RegisterSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.user_register(**body.validated_data)
+        _, raw = services.apikey_create(user=user, name="register")
+        return Response(_user_with_key(user, raw), status=status.HTTP_201_CREATED)
+
+
+class ApplicationsView(APIView):
+    """The models this server can run: none (the SDK lists them when it starts)."""
+
+    @extend_schema(responses={200: OpenApiResponse(description="Always []")})
+    def get(self, request):
+        return Response([])
+
+
+class APIKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The caller's API keys: list, create (the key is shown once), revoke."""
+
+    serializer_class = APIKeySerializer
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return apikey_list(user=self.request.user)
+
+    def get_object(self):
+        key = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
+        if key is None:
+            raise NotFound()
+        return key
+
+    @extend_schema(request=APIKeyCreateSerializer, responses={201: APIKeySerializer, 400: ERROR})
+    def create(self, request):
+        body = APIKeyCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        key, raw = services.apikey_create(user=request.user, **body.validated_data)
+        data = APIKeySerializer(key, context={"raw_key": raw}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.apikey_revoke(key=instance)
+
+
+# -- datasets ---------------------------------------------------------------------------------
+
+
+def _versions_prefetch():
+    return Prefetch(
+        "versions",
+        queryset=Version.objects.prefetch_related(
+            Prefetch("labels", queryset=Label.objects.order_by("index")),
+            Prefetch("splits", queryset=DatasetSplit.objects.order_by("created_at", "id")),
+        ),
+    )
+
+
+class DatasetViewSet(DatasetAccessMixin, viewsets.ModelViewSet):
+    """Datasets the caller owns or that are shared with them."""
+
+    serializer_class = DatasetSerializer
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+    action_ranks = {"destroy": OWN, "share": OWN, "unshare": OWN}
+
+    def get_queryset(self):
+        return (
+            dataset_list_visible(user=self.request.user)
+            .prefetch_related(_versions_prefetch())
+            .order_by("-created_at", "id")
+        )
+
+    def get_object(self):
+        return self.visible_dataset(path_uuid(self.kwargs, "pk"), self.get_queryset())
+
+    def perform_create(self, serializer):
+        serializer.instance = label_services.dataset_create(
+            owner=self.request.user, **serializer.validated_data
+        )
+
+    def update(self, request, *args, **kwargs):
+        dataset = self.get_object()
+        body = self.get_serializer(dataset, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        services.dataset_update(dataset=dataset, data=body.validated_data)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def perform_destroy(self, instance):
+        services.dataset_delete(dataset=instance)
+
+    @extend_schema(methods=["POST"], request=ShareCreateSerializer,
+                   responses={200: ShareSerializer, 201: ShareSerializer, 400: ERROR})
+    @extend_schema(methods=["GET"], responses={200: ShareSerializer(many=True)})
+    @action(detail=True, methods=["get", "post"], url_path="share")
+    def share(self, request, pk=None):
+        """List who the dataset is shared with, or share it with a user by a role."""
+        dataset = self.get_object()
+        if request.method == "GET":
+            shares = DatasetShare.objects.filter(dataset=dataset).select_related("user")
+            return Response(ShareSerializer(shares, many=True).data)
+        body = ShareCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        share, created = services.dataset_share(
+            dataset=dataset, identifier=body.validated_data["identifier"],
+            role=body.validated_data["role"],
+        )
+        return Response(ShareSerializer(share).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={204: None, 404: ERROR},
+                   parameters=[OpenApiParameter("user_id", str, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["delete"], url_path=r"share/(?P<user_id>[^/]+)")
+    def unshare(self, request, pk=None, user_id=None):
+        """Stop sharing the dataset with one user."""
+        dataset = self.get_object()
+        services.dataset_unshare(dataset=dataset, user_id=path_uuid(self.kwargs, "user_id"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionViewSet(DatasetChildMixin, viewsets.ModelViewSet):
+    """Versions of a dataset, each with its labels and splits."""
+
+    serializer_class = VersionSerializer
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            Version.objects.filter(dataset=self.scoped_dataset)
+            .prefetch_related(
+                Prefetch("labels", queryset=Label.objects.order_by("index")),
+                Prefetch("splits", queryset=DatasetSplit.objects.order_by("created_at", "id")),
+            )
+            .order_by("created_at", "id")
+        )
+
+    def get_object(self):
+        version = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
+        if version is None:
+            raise NotFound()
+        version.dataset = self.scoped_dataset
+        return version
+
+    def perform_create(self, serializer):
+        serializer.instance = services.version_create(
+            dataset=self.scoped_dataset, user=self.request.user, **serializer.validated_data
+        )
+
+    def update(self, request, *args, **kwargs):
+        version = self.get_object()
+        body = self.get_serializer(version, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        services.version_update(version=version, data=body.validated_data)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def perform_destroy(self, instance):
+        services.version_delete(version=instance)
+
+
+# -- items ------------------------------------------------------------------------------------
+
+
+def _if_match(request) -> int | None:
+    """The item version in ``If-Match: "<n>"`` (quotes and W/ optional); None when absent."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit():
+        from rest_framework.exceptions import ValidationError
+
+        raise ValidationError({"If-Match": ['Must be the item version, e.g. If-Match: "3".']})
+    return int(value)
+
+
+class ItemViewSet(VersionChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                  mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Items of a version with their splits and annotations; paginated and filterable."""
+
+    pagination_class = PageCountPagination
+    filterset_class = ItemFilterSet
+    http_method_names = ["get", "post", "put", "head", "options"]
+    action_ranks = {"update": EDIT, "create": EDIT}
+
+    def get_serializer_class(self):
+        return ItemCreateSerializer if self.action == "create" else ItemSerializer
+
+    def get_queryset(self):
+        return (
+            Item.objects.filter(dataset_version=self.scoped_version)
+            .prefetch_related(
+                Prefetch("splits", queryset=DatasetSplit.objects.order_by("created_at", "id")),
+                Prefetch("annotations", queryset=Annotation.objects.order_by("created_at", "id")),
+            )
+            .order_by("created_at", "id")
+        )
+
+    def get_object(self):
+        item = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
+        if item is None:
+            raise NotFound()
+        return item
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        split_ids = [ref["id"] for ref in data.pop("splits", None) or []]
+        serializer.instance = label_services.item_create(
+            version=self.scoped_version, user=self.request.user, split_ids=split_ids, **data
+        )
+
+    @extend_schema(
+        request=ItemSerializer,
+        responses={200: ItemSerializer, 400: ERROR, 404: ERROR,
+                   412: OpenApiResponse(description="{message, current_version}")},
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER,
+                                     description='"<version>": apply only at that version')],
+    )
+    def update(self, request, *args, **kwargs):
+        """Update an item's fields; with If-Match only if it is still at that version."""
+        item = self.get_object()
+        body = ItemSerializer(item, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        services.item_update(item=item, data=body.validated_data, if_match=_if_match(request))
+        return Response(ItemSerializer(self.get_object()).data)
+

@@ -1,0 +1,40 @@
+"""Domain errors raised by services; the API layer maps them to HTTP answers."""
+
+
+class ServiceError(Exception):
+    """Base class: ``message`` is a sentence for a human, ``errors`` maps fields to lists."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class InvalidInput(ServiceError):
+    status = 400
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class PreconditionFailed(ServiceError):
+    """An If-Match write lost the race; carries the item's version now."""
+
+    status = 412
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(
+            f"The item changed since it was read; it is now at version {current_version}.",
+        )
+        self.current_version = current_version

@@ -1,0 +1,51 @@
+"""Row locks that order concurrent writers; the only place that knows about the vendor.
+
+Lock hierarchy (always taken top-down, each level in primary-key order):
+
+1. the Version row: item-level writers take it shared (``FOR KEY SHARE``); structural writers
+   (label or split create / delete, version or dataset delete) take it exclusively
+   (``FOR UPDATE``), so they never run beside an item-level writer of the same version;
+2. ItemSplit membership rows (``FOR UPDATE``): serialise writers of one item in one split;
+3. LabelStat rows (``FOR UPDATE``), taken by ``labels.stats`` just before they are updated.
+
+On SQLite every transaction starts with ``BEGIN IMMEDIATE`` and so already runs alone; the
+functions still run the SELECT so callers learn whether the rows exist.
+"""
+
+import uuid
+from collections.abc import Iterable
+
+from django.db import connection
+
+from seeme.models import Version
+
+
+def _locked_ids(model, ids: Iterable[uuid.UUID], mode: str) -> set[uuid.UUID]:
+    ids = sorted({i for i in ids}, key=str)
+    if not ids:
+        return set()
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(model._meta.db_table)
+        placeholders = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {table} WHERE id IN ({placeholders}) ORDER BY id {mode}", ids
+            )
+            return {row[0] for row in cursor.fetchall()}
+    return set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def lock_version_shared(version_id: uuid.UUID) -> bool:
+    """Take the version lock for an item-level write; False when the version is gone.
+
+    Must be called inside ``transaction.atomic()``.
+    """
+    return bool(_locked_ids(Version, [version_id], "FOR KEY SHARE"))
+
+
+def lock_versions_exclusive(version_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Take the version lock for a structural write; returns the ids that still exist.
+
+    Must be called inside ``transaction.atomic()``.
+    """
+    return _locked_ids(Version, version_ids, "FOR UPDATE")

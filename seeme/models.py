@@ -1,0 +1,180 @@
+"""The shared kernel: datasets, their versions and items, sharing and API keys.
+
+Everything else (splits, labels, statistics) hangs from a Version. Writes go through
+``seeme.services``; these classes hold data and the invariants SQL can enforce.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+
+# Lets constraints say name__length__gt=0 (a non-empty name) in every app.
+models.CharField.register_lookup(Length)
+
+
+class TimeStampedModel(models.Model):
+    """Abstract base: a UUID primary key and creation / modification timestamps."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class User(AbstractUser):
+    """A person or script account; UUID primary key like every other row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class ContentType(models.TextChoices):
+    IMAGES = "images", "Images"
+    TEXT = "text", "Text"
+    TABULAR = "tabular", "Tabular"
+    NER = "ner", "Named entities"
+    DOCUMENTS = "documents", "Documents"
+
+
+class Dataset(TimeStampedModel):
+    """A named collection of versions, owned by one user and shared with others by role."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="datasets"
+    )
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    multi_label = models.BooleanField(
+        default=False,
+        help_text="When off, a new whole-item annotation replaces the item's previous one.",
+    )
+    default_splits = models.BooleanField(
+        default=False, help_text="The first version was created with train / valid / test."
+    )
+    content_type = models.CharField(
+        max_length=16, choices=ContentType.choices, default=ContentType.IMAGES
+    )
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer (read)"
+    ANNOTATOR = "annotator", "Annotator (read + annotations)"
+    EDITOR = "editor", "Editor (everything but deleting or sharing the dataset)"
+
+
+# Ordered capabilities: a role includes every role before it.
+ROLE_RANK = {Role.VIEWER: 1, Role.ANNOTATOR: 2, Role.EDITOR: 3}
+OWNER_RANK = 4
+
+
+class DatasetShare(TimeStampedModel):
+    """Grants one user a role on a dataset owned by someone else."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dataset_shares"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "user"], name="share_unique_user"),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="share_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} → {self.user} ({self.role})"
+
+
+class Version(TimeStampedModel):
+    """A version of a dataset: the unit that owns labels, splits and items."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    default_split = models.CharField(max_length=255, blank=True, default="")
+    config = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "name"], name="version_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name} / {self.name}"
+
+
+class Item(TimeStampedModel):
+    """One data item (an image, a text, a row) of a version.
+
+    ``version`` is the optimistic-concurrency counter behind ``If-Match``: every change to
+    the item's own fields increments it.
+    """
+
+    dataset_version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="items")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    text = models.TextField(blank=True, default="")
+    extension = models.CharField(max_length=32, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["dataset_version", "created_at", "id"], name="item_version_order"),
+            models.Index(fields=["dataset_version", "name"], name="item_version_name"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(version__gte=1), name="item_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.id)
+
+
+class APIKey(TimeStampedModel):
+    """An API key: only its SHA-256 hash and a short display prefix are stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=255, blank=True, default="")
+    key_prefix = models.CharField(max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name or 'key'} ({self.key_prefix}…)"

@@ -1,0 +1,232 @@
+"""Writes of the kernel: accounts, API keys, datasets, versions, items, shares.
+
+Writes that also touch splits or statistics (creating a dataset with default splits, item
+membership, annotations) live in ``labels.services``, the highest layer they need.
+"""
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import Q
+from django.utils import timezone
+
+from seeme.db import atomic_write
+from seeme.exceptions import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from seeme.locks import lock_versions_exclusive
+from seeme.models import APIKey, Dataset, DatasetShare, Item, Role, Version
+
+User = get_user_model()
+
+KEY_PREFIX = "sm_"
+# Touch last_used_at at most this often, so reads stay reads.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+# -- accounts and keys ---------------------------------------------------------------------
+
+
+@atomic_write
+def user_register(
+    *, username: str, email: str, password: str, firstname: str = "", name: str = ""
+) -> AbstractBaseUser:
+    """Create a user account. Raises Forbidden when registration is closed."""
+    if not settings.SEEME_OPEN_REGISTRATION:
+        raise Forbidden("Registration is closed on this server; ask an administrator.")
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["This username is taken."]
+    if email and User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["An account with this email exists."]
+    candidate = User(username=username, email=email, first_name=firstname, last_name=name)
+    try:
+        validate_password(password, user=candidate)
+    except DjangoValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, errors)
+    candidate.set_password(password)
+    try:
+        candidate.save()
+    except IntegrityError as exc:
+        raise InvalidInput("This username is taken.", {"username": ["taken"]}) from exc
+    return candidate
+
+
+@atomic_write
+def apikey_create(
+    *, user: AbstractBaseUser, name: str = "", expires_in_days: int | None = None
+) -> tuple[APIKey, str]:
+    """Create an API key; returns the row and the raw key, which is never stored."""
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    key = APIKey.objects.create(
+        user=user, name=name, key_prefix=raw[:10], key_hash=_hash_key(raw), expires_at=expires_at
+    )
+    return key, raw
+
+
+def apikey_authenticate(*, raw_key: str) -> APIKey | None:
+    """The live key matching ``raw_key`` (with its user), or None. Updates last_used_at."""
+    key = (
+        APIKey.objects.select_related("user")
+        .filter(key_hash=_hash_key(raw_key), revoked_at__isnull=True)
+        .first()
+    )
+    now = timezone.now()
+    if key is None or (key.expires_at and key.expires_at <= now) or not key.user.is_active:
+        return None
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+@atomic_write
+def apikey_revoke(*, key: APIKey) -> APIKey:
+    """Revoke a key: it stops authenticating at once. Idempotent."""
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at", "updated_at"])
+    return key
+
+
+# -- datasets, versions, shares -------------------------------------------------------------
+
+
+def _unique_or_conflict(save, message: str, field: str = "name"):
+    try:
+        return save()
+    except IntegrityError as exc:
+        raise Conflict(message, {field: [message]}) from exc
+
+
+@atomic_write
+def dataset_update(*, dataset: Dataset, data: dict) -> Dataset:
+    """Update a dataset's own fields (name, description, notes, multi_label, content_type)."""
+    for field in ("name", "description", "notes", "multi_label", "content_type"):
+        if field in data:
+            setattr(dataset, field, data[field])
+    dataset.save()
+    return dataset
+
+
+@atomic_write
+def dataset_delete(*, dataset: Dataset) -> None:
+    """Delete a dataset with all its versions, after waiting out writers in its versions."""
+    lock_versions_exclusive(dataset.versions.values_list("id", flat=True))
+    Dataset.objects.filter(pk=dataset.pk).delete()
+
+
+@atomic_write
+def version_create(
+    *, dataset: Dataset, user: AbstractBaseUser | None, name: str = "", description: str = "",
+    default_split: str = "", config: str = ""
+) -> Version:
+    """Create an empty version; an empty name becomes v<N>. 409 on a duplicate name."""
+    if not name:
+        taken = set(dataset.versions.values_list("name", flat=True))
+        n = len(taken) + 1
+        while f"v{n}" in taken:
+            n += 1
+        name = f"v{n}"
+    version = Version(
+        dataset=dataset, user=user, name=name, description=description,
+        default_split=default_split, config=config,
+    )
+    return _unique_or_conflict(
+        lambda: (version.save(), version)[1], f"A version named {name!r} exists in this dataset."
+    )
+
+
+@atomic_write
+def version_update(*, version: Version, data: dict) -> Version:
+    """Update a version's own fields. 409 on a duplicate name."""
+    for field in ("name", "description", "default_split", "config"):
+        if field in data:
+            setattr(version, field, data[field])
+    return _unique_or_conflict(
+        lambda: (version.save(), version)[1],
+        f"A version named {version.name!r} exists in this dataset.",
+    )
+
+
+@atomic_write
+def version_delete(*, version: Version) -> None:
+    """Delete a version with its labels, splits, items and statistics."""
+    lock_versions_exclusive([version.pk])
+    Version.objects.filter(pk=version.pk).delete()
+
+
+@atomic_write
+def dataset_share(*, dataset: Dataset, identifier: str, role: str) -> tuple[DatasetShare, bool]:
+    """Share a dataset with the user named by username or email; returns (share, created).
+
+    Sharing again changes the role. The owner cannot be given a role on their own dataset.
+    """
+    if role not in Role.values:
+        raise InvalidInput(
+            f"Unknown role {role!r}; use one of {', '.join(Role.values)}.", {"role": ["invalid"]}
+        )
+    identifier = (identifier or "").strip()
+    if not identifier:
+        raise InvalidInput("Give the username or email of the user to share with.",
+                           {"email": ["This field is required."]})
+    matches = list(User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))[:2])
+    if len(matches) != 1:
+        raise InvalidInput(f"No single user is known as {identifier!r}.",
+                           {"email": ["unknown user"]})
+    user = matches[0]
+    if user.pk == dataset.owner_id:
+        raise InvalidInput("The owner already has every right on their dataset.",
+                           {"email": ["owner"]})
+    share, created = DatasetShare.objects.update_or_create(
+        dataset=dataset, user=user, defaults={"role": role}
+    )
+    return share, created
+
+
+@atomic_write
+def dataset_unshare(*, dataset: Dataset, user_id: uuid.UUID | int) -> None:
+    """Remove a user's access to a dataset; NotFound when they had none."""
+    deleted, _ = DatasetShare.objects.filter(dataset=dataset, user_id=user_id).delete()
+    if not deleted:
+        raise NotFound("This dataset is not shared with that user.")
+
+
+# -- items ------------------------------------------------------------------------------------
+
+ITEM_FIELDS = ("name", "description", "text", "extension")
+
+
+@atomic_write
+def item_update(*, item: Item, data: dict, if_match: int | None = None) -> Item:
+    """Update an item's own fields and bump its ``version``.
+
+    With ``if_match`` the write applies only if the item is still at that version, else
+    PreconditionFailed carries the current one. The item row is locked for the check.
+    """
+    current = Item.objects.select_for_update(no_key=True).filter(pk=item.pk).first()
+    if current is None:
+        raise NotFound("No such item.")
+    if if_match is not None and current.version != if_match:
+        raise PreconditionFailed(current.version)
+    for field in ITEM_FIELDS:
+        if field in data:
+            setattr(current, field, data[field])
+    current.version += 1
+    current.save()
+    return current
+
