@@ -9,7 +9,6 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-export DJANGO_DEBUG ?= true
 
 .PHONY: run test install migrate demo lint check bench clean
 
@@ -20,6 +19,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Local runs are development runs unless told otherwise.
+run demo migrate: export DJANGO_DEBUG ?= true
+# Tests run with production settings (DEBUG off), so they need some secret key.
+test: export DJANGO_SECRET_KEY ?= test-only-not-a-secret
 
 migrate: install
 	$(PY) manage.py migrate --noinput

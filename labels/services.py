@@ -141,7 +141,7 @@ def label_delete(*, label: Label) -> None:
     _lock_exclusive(label.version)
     pairs = set(Annotation.objects.filter(label=label).values_list("item_id", "split_id"))
     delta = StatsDelta()
-    for (item_id, split_id), before in pair_states(pairs).items():
+    for (_item_id, split_id), before in pair_states(pairs).items():
         after = Counter(before)
         del after[label.pk]
         delta.change(split_id, before, after)
@@ -203,7 +203,7 @@ def item_add_to_split(*, item: Item, split: DatasetSplit) -> bool:
 
 def _remove_memberships(pairs: set[tuple], delta: StatsDelta) -> None:
     """Drop locked (item, split) pairs and their annotations, recording the stats change."""
-    for (item_id, split_id), before in pair_states(pairs).items():
+    for (_item_id, split_id), before in pair_states(pairs).items():
         delta.change(split_id, before, None)
     q = Q()
     for item_id, split_id in pairs:

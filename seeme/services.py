@@ -184,7 +184,9 @@ def dataset_share(*, dataset: Dataset, identifier: str, role: str) -> tuple[Data
     if not identifier:
         raise InvalidInput("Give the username or email of the user to share with.",
                            {"email": ["This field is required."]})
-    matches = list(User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))[:2])
+    matches = list(
+        User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))[:2]
+    )
     if len(matches) != 1:
         raise InvalidInput(f"No single user is known as {identifier!r}.",
                            {"email": ["unknown user"]})

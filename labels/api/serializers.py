@@ -4,7 +4,11 @@ from rest_framework import serializers
 
 from labels.models import Annotation, Label, LabelStat
 from seeme.api.fields import (
-    IdField, OptionalCharField, StrictBooleanField, StrictCharField, StringIdField,
+    IdField,
+    OptionalCharField,
+    StrictBooleanField,
+    StrictCharField,
+    StringIdField,
 )
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -7,7 +7,10 @@ from rest_framework.response import Response
 
 from labels import selectors, services
 from labels.api.serializers import (
-    AnnotationSerializer, AnnotationUpdateSerializer, LabelSerializer, LabelStatSerializer,
+    AnnotationSerializer,
+    AnnotationUpdateSerializer,
+    LabelSerializer,
+    LabelStatSerializer,
 )
 from labels.models import Annotation, Label
 from seeme.api.scoping import ANNOTATE, VersionChildMixin, path_uuid

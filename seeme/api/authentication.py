@@ -15,7 +15,9 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("The Authorization header must be 'Bearer <key>'.")
+            raise exceptions.AuthenticationFailed(
+                "The Authorization header must be 'Bearer <key>'."
+            )
         try:
             raw = header[1].decode()
         except UnicodeError as exc:

@@ -72,5 +72,9 @@ class StringIdField(serializers.Field):
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        return "" if value is None else value
+
     def to_representation(self, value):
         return "" if value is None else str(value)

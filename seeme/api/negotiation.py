@@ -1,12 +1,18 @@
-"""Content negotiation that reads a body without Content-Type as JSON (the SeeMe SDK sends
-none)."""
+"""Content negotiation that reads bodies as JSON unless they say they are something else.
+
+The SeeMe SDK sends no Content-Type; Django's development server then reports
+``text/plain``; ``curl -d '{...}'`` without ``-H`` says form-urlencoded. All three are JSON
+here. Anything else (multipart uploads, XML) is a 415."""
 
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 
+JSON_BY_DEFAULT = {"", "text/plain", "application/x-www-form-urlencoded"}
+
 
 class JSONByDefaultNegotiation(DefaultContentNegotiation):
     def select_parser(self, request, parsers):
-        if not request.content_type:
+        media_type = (request.content_type or "").split(";")[0].strip().lower()
+        if media_type in JSON_BY_DEFAULT:
             return next((p for p in parsers if isinstance(p, JSONParser)), JSONParser())
         return super().select_parser(request, parsers)

@@ -9,8 +9,14 @@ from rest_framework.routers import SimpleRouter
 
 from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
 from seeme.api.views import (
-    APIKeyViewSet, ApplicationsView, DatasetViewSet, ItemViewSet, LoginView, LogoutView,
-    RegisterView, VersionViewSet,
+    APIKeyViewSet,
+    ApplicationsView,
+    DatasetViewSet,
+    ItemViewSet,
+    LoginView,
+    LogoutView,
+    RegisterView,
+    VersionViewSet,
 )
 from splits.api.views import SplitViewSet
 

@@ -8,7 +8,11 @@ from rest_framework import serializers
 
 from labels.api.serializers import AnnotationSerializer, LabelSerializer
 from seeme.api.fields import (
-    IdField, OptionalCharField, StrictBooleanField, StrictCharField, StringIdField,
+    IdField,
+    OptionalCharField,
+    StrictBooleanField,
+    StrictCharField,
+    StringIdField,
 )
 from seeme.models import APIKey, ContentType, Dataset, DatasetShare, Item, Role, User, Version
 from splits.api.serializers import DatasetSplitSerializer

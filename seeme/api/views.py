@@ -16,12 +16,25 @@ from labels.models import Annotation, Label
 from seeme import services
 from seeme.api.pagination import PageCountPagination
 from seeme.api.scoping import (
-    EDIT, OWN, DatasetAccessMixin, DatasetChildMixin, VersionChildMixin, path_uuid,
+    EDIT,
+    OWN,
+    DatasetAccessMixin,
+    DatasetChildMixin,
+    VersionChildMixin,
+    path_uuid,
 )
 from seeme.api.serializers import (
-    APIKeyCreateSerializer, APIKeySerializer, CredentialsSerializer, DatasetSerializer,
-    ItemCreateSerializer, ItemSerializer, RegisterSerializer, ShareCreateSerializer,
-    ShareSerializer, UserWithKeySerializer, VersionSerializer,
+    APIKeyCreateSerializer,
+    APIKeySerializer,
+    CredentialsSerializer,
+    DatasetSerializer,
+    ItemCreateSerializer,
+    ItemSerializer,
+    RegisterSerializer,
+    ShareCreateSerializer,
+    ShareSerializer,
+    UserWithKeySerializer,
+    VersionSerializer,
 )
 from seeme.models import APIKey, DatasetShare, Item, Version
 from seeme.selectors import apikey_list, dataset_list_visible

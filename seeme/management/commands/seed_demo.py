@@ -1,0 +1,75 @@
+"""Load a small demo dataset and a demo login (idempotent); `make run` calls it."""
+
+import random
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from labels import services as label_services
+from seeme.models import ContentType, Dataset
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo-password"
+DATASET_NAME = "Pets (demo)"
+LABELS = [("cat", "#4e79a7"), ("dog", "#f28e2b"), ("bird", "#59a14f"), ("rabbit", "#b07aa1")]
+
+
+class Command(BaseCommand):
+    help = "Create the demo user and a small demo dataset (a few labels, three splits)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--items", type=int, default=36)
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, items: int, seed: int, **options):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username=DEMO_USERNAME,
+            defaults={"email": "demo@example.com", "first_name": "Demo", "last_name": "User",
+                      "is_staff": True, "is_superuser": True},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        if not Dataset.objects.filter(owner=user, name=DATASET_NAME).exists():
+            self._create_dataset(user, items, random.Random(seed))
+            self.stdout.write(self.style.SUCCESS(f"Created the demo dataset {DATASET_NAME!r}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo login: username {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r} "
+                "(web pages, /admin/ and POST /api/v1/login)"
+            )
+        )
+
+    def _create_dataset(self, user, n_items: int, rng: random.Random) -> None:
+        dataset = label_services.dataset_create(
+            owner=user, name=DATASET_NAME, description="A few labelled pet photos.",
+            multi_label=True, default_splits=True, content_type=ContentType.IMAGES,
+        )
+        version = dataset.versions.get()
+        splits = list(version.splits.order_by("created_at"))
+        labels = [
+            label_services.label_create(version=version, user=user, name=name, color=color)
+            for name, color in LABELS
+        ]
+        weights = [8, 5, 2, 1]
+        for i in range(n_items):
+            roll = rng.random()
+            split = splits[0] if roll < 0.7 else splits[1] if roll < 0.85 else splits[2]
+            item = label_services.item_create(
+                version=version, user=user, name=f"pet-{i:03d}.jpg", extension="jpg",
+                description=f"Demo photo {i}", split_ids=[split.pk],
+            )
+            if rng.random() < 0.15:
+                continue  # left unlabelled
+            label = rng.choices(labels, weights=weights)[0]
+            label_services.annotation_create(
+                version=version, user=user, label_id=label.pk, item_id=item.pk,
+                split_id=split.pk,
+            )
+            if rng.random() < 0.2:
+                extra = rng.choice(labels)
+                label_services.annotation_create(
+                    version=version, user=user, label_id=extra.pk, item_id=item.pk,
+                    split_id=split.pk, coordinates="[0.1, 0.1, 0.5, 0.5]",
+                )

@@ -1,0 +1,60 @@
+import pytest
+from rest_framework.test import APIClient
+
+from labels.models import LabelStat
+from labels.selectors import label_stats_drift
+from seeme import services
+from tests.factories import DatasetFactory, UserFactory
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+def client_for(user) -> APIClient:
+    """An API client authenticated with a fresh API key of ``user`` (None: anonymous)."""
+    client = APIClient()
+    if user is not None:
+        _, raw = services.apikey_create(user=user, name="test")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def dataset(user):
+    """A single-label dataset of ``user`` with v1 and train / valid / test."""
+    return DatasetFactory(owner=user)
+
+
+@pytest.fixture
+def version(dataset):
+    return dataset.versions.get()
+
+
+@pytest.fixture
+def splits(version):
+    return {s.name: s for s in version.splits.all()}
+
+
+def assert_stats_exact(split_ids=None):
+    """Every LabelStat row equals a fresh recount (of the given splits, default all)."""
+    if split_ids is None:
+        split_ids = list(LabelStat.objects.values_list("split_id", flat=True).distinct())
+    drift = label_stats_drift(split_ids=list(split_ids))
+    assert drift == [], drift
