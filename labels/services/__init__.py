@@ -1,0 +1,34 @@
+"""Writes that change a split's numbers: all of them update LabelStat in their transaction.
+
+Each function locks top-down (see ``seeme.locks``): the version row, then the ItemSplit rows
+it changes (primary-key order), then ``StatsDelta.apply()`` locks the LabelStat rows. Every
+public function is one transaction (``atomic_write``), retried whole after a deadlock.
+"""
+
+from labels.services.inferences import add_inferences
+from labels.services.items import (
+    annotation_create,
+    annotation_delete,
+    annotation_update,
+    item_add_to_split,
+    item_create,
+    item_delete,
+    item_remove_from_split,
+)
+from labels.services.reconcile import label_stats_reconcile
+from labels.services.structure import (
+    PALETTE,
+    dataset_create,
+    label_create,
+    label_delete,
+    label_update,
+    split_create,
+    split_delete,
+)
+
+__all__ = [
+    "PALETTE", "add_inferences", "annotation_create", "annotation_delete", "annotation_update",
+    "dataset_create", "item_add_to_split", "item_create", "item_delete",
+    "item_remove_from_split", "label_create", "label_delete", "label_stats_reconcile",
+    "label_update", "split_create", "split_delete",
+]

@@ -1,0 +1,233 @@
+"""Item-level writes: items, membership in splits and annotations (shared version lock)."""
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
+
+from labels.models import Annotation, Label
+from labels.services._locks import _lock_memberships, _lock_shared
+from labels.stats import StatsDelta, pair_states
+from seeme.db import atomic_write
+from seeme.exceptions import InvalidInput, NotFound
+from seeme.models import Item, Version
+from splits.models import DatasetSplit, ItemSplit
+
+# -- items and membership -------------------------------------------------------------------
+
+
+def _splits_of_version(version: Version, split_ids: Iterable[uuid.UUID]) -> list[DatasetSplit]:
+    split_ids = list(dict.fromkeys(split_ids))
+    found = {s.pk: s for s in DatasetSplit.objects.filter(version=version, pk__in=split_ids)}
+    missing = [str(s) for s in split_ids if s not in found]
+    if missing:
+        raise InvalidInput(
+            "Some splits do not belong to this version: " + ", ".join(missing),
+            {"splits": [f"unknown split {m}" for m in missing]},
+        )
+    return [found[s] for s in split_ids]
+
+
+@atomic_write
+def item_create(
+    *, version: Version, user: AbstractBaseUser | None, name: str = "", description: str = "",
+    text: str = "", extension: str = "", split_ids: Sequence[uuid.UUID] = (),
+) -> Item:
+    """Create an item, member of the given splits (unlabelled there)."""
+    _lock_shared(version)
+    splits = _splits_of_version(version, split_ids)
+    item = Item.objects.create(
+        dataset_version=version, user=user, name=name, description=description, text=text,
+        extension=extension,
+    )
+    ItemSplit.objects.bulk_create([ItemSplit(item=item, split=s) for s in splits])
+    delta = StatsDelta()
+    for split in splits:
+        delta.change(split.pk, None, Counter())
+    delta.apply()
+    return item
+
+
+@atomic_write
+def item_add_to_split(*, item: Item, split: DatasetSplit) -> bool:
+    """Make an item a member of a split (unlabelled there); False if it already was."""
+    _lock_shared(split.version)
+    if split.version_id != item.dataset_version_id:
+        raise InvalidInput("The item and the split belong to different versions.")
+    _, created = ItemSplit.objects.get_or_create(item=item, split=split)
+    if created:
+        delta = StatsDelta()
+        delta.change(split.pk, None, Counter())
+        delta.apply()
+    return created
+
+
+def _remove_memberships(pairs: set[tuple], delta: StatsDelta) -> None:
+    """Drop locked (item, split) pairs and their annotations, recording the stats change."""
+    for (_item_id, split_id), before in pair_states(pairs).items():
+        delta.change(split_id, before, None)
+    q = Q()
+    for item_id, split_id in pairs:
+        q |= Q(item_id=item_id, split_id=split_id)
+    if pairs:
+        Annotation.objects.filter(q).delete()
+        ItemSplit.objects.filter(q).delete()
+
+
+@atomic_write
+def item_remove_from_split(*, item: Item, split: DatasetSplit) -> bool:
+    """Remove an item from a split with its annotations there; returns True when the item,
+    left in no split, was deleted."""
+    _lock_shared(split.version)
+    pair = (item.pk, split.pk)
+    if pair not in _lock_memberships([pair]):
+        raise NotFound("This item is not in this split.")
+    delta = StatsDelta()
+    _remove_memberships({pair}, delta)
+    delta.apply()
+    if not ItemSplit.objects.filter(item_id=item.pk).exists():
+        Annotation.objects.filter(item_id=item.pk).delete()
+        Item.objects.filter(pk=item.pk).delete()
+        return True
+    return False
+
+
+@atomic_write
+def item_delete(*, item: Item) -> None:
+    """Delete an item with its memberships and annotations in every split."""
+    _lock_shared(item.dataset_version)
+    split_ids = ItemSplit.objects.filter(item=item).values_list("split_id", flat=True)
+    pairs = _lock_memberships((item.pk, s) for s in split_ids)
+    delta = StatsDelta()
+    _remove_memberships(pairs, delta)
+    delta.apply()
+    Annotation.objects.filter(item_id=item.pk).delete()
+    Item.objects.filter(pk=item.pk).delete()
+
+
+# -- annotations ----------------------------------------------------------------------------
+
+
+def _label_of_version(version: Version, label_id) -> Label:
+    label = Label.objects.filter(pk=label_id, version=version).first()
+    if label is None:
+        raise InvalidInput(
+            "The label does not belong to this dataset version.",
+            {"label_id": ["unknown label for this version"]},
+        )
+    return label
+
+
+def _require_membership(version: Version, item_id, split_id) -> tuple:
+    split = DatasetSplit.objects.filter(pk=split_id, version=version).first()
+    if split is None:
+        raise InvalidInput(
+            "The split does not belong to this dataset version.",
+            {"split_id": ["unknown split for this version"]},
+        )
+    pair = (item_id, split.pk)
+    if pair not in _lock_memberships([pair]):
+        if not Item.objects.filter(pk=item_id, dataset_version=version).exists():
+            raise InvalidInput(
+                "The item does not belong to this dataset version.",
+                {"item_id": ["unknown item for this version"]},
+            )
+        raise InvalidInput(
+            "The item is not a member of this split; add it to the split first.",
+            {"item_id": ["item is not in this split"]},
+        )
+    return pair
+
+
+def _whole_item_replaced(version: Version, item_id, split_id, keep_id=None) -> list:
+    """Ids of whole-item annotations a new whole-item one replaces (single-label datasets)."""
+    if version.dataset.multi_label:
+        return []
+    qs = Annotation.objects.filter(item_id=item_id, split_id=split_id, coordinates="")
+    if keep_id is not None:
+        qs = qs.exclude(pk=keep_id)
+    return list(qs.values_list("id", "label_id"))
+
+
+@atomic_write
+def annotation_create(
+    *, version: Version, user: AbstractBaseUser | None, label_id, item_id, split_id,
+    coordinates: str = "",
+) -> Annotation:
+    """Annotate an item in a split. On a single-label dataset a whole-item annotation
+    replaces the item's previous whole-item annotation in that split."""
+    _lock_shared(version)
+    label = _label_of_version(version, label_id)
+    item_id, split_id = _require_membership(version, item_id, split_id)
+    before = pair_states([(item_id, split_id)])[(item_id, split_id)]
+    after = Counter(before)
+    if not coordinates:
+        replaced = _whole_item_replaced(version, item_id, split_id)
+        for _, old_label in replaced:
+            after[old_label] -= 1
+        Annotation.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
+    annotation = Annotation.objects.create(
+        label=label, item_id=item_id, split_id=split_id, coordinates=coordinates, user=user
+    )
+    after[label.pk] += 1
+    delta = StatsDelta()
+    delta.change(split_id, before, +after)
+    delta.apply()
+    return annotation
+
+
+@atomic_write
+def annotation_update(*, annotation: Annotation, data: dict) -> Annotation:
+    """Change an annotation's label, split or coordinates, moving the counts with it."""
+    version = annotation.split.version
+    _lock_shared(version)
+    current = Annotation.objects.filter(pk=annotation.pk).first()
+    if current is None:
+        raise NotFound("This annotation does not exist.")
+    label = _label_of_version(version, data.get("label_id", current.label_id))
+    old_pair = (current.item_id, current.split_id)
+    if "split_id" in data and data["split_id"] != current.split_id:
+        new_pair = _require_membership(version, current.item_id, data["split_id"])
+    else:
+        new_pair = old_pair
+    _lock_memberships({old_pair, new_pair})
+    states = pair_states({old_pair, new_pair})
+    befores = {p: Counter(s) for p, s in states.items()}
+    states[old_pair][current.label_id] -= 1
+    coordinates = data.get("coordinates", current.coordinates)
+    if not coordinates:
+        replaced = _whole_item_replaced(version, new_pair[0], new_pair[1], keep_id=current.pk)
+        for _, old_label in replaced:
+            states[new_pair][old_label] -= 1
+        Annotation.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
+    states[new_pair][label.pk] += 1
+    current.label = label
+    current.split_id = new_pair[1]
+    current.coordinates = coordinates
+    current.save()
+    delta = StatsDelta()
+    for pair, before in befores.items():
+        delta.change(pair[1], before, +states[pair])
+    delta.apply()
+    return current
+
+
+@atomic_write
+def annotation_delete(*, annotation: Annotation) -> Annotation:
+    """Delete an annotation; returns it as it was."""
+    _lock_shared(annotation.split.version)
+    pair = (annotation.item_id, annotation.split_id)
+    _lock_memberships([pair])
+    current = Annotation.objects.filter(pk=annotation.pk).first()
+    if current is None:
+        raise NotFound("This annotation does not exist.")
+    before = pair_states([pair])[pair]
+    after = Counter(before)
+    after[current.label_id] -= 1
+    Annotation.objects.filter(pk=current.pk).delete()
+    delta = StatsDelta()
+    delta.change(pair[1], before, +after)
+    delta.apply()
+    return current
