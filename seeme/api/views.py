@@ -68,6 +68,10 @@ class LoginView(APIView):
         _, raw = services.apikey_create(user=user, name="login")
         return Response(_user_with_key(user, raw))
 
+    def get_authenticate_header(self, request):
+        # Without authentication classes DRF would turn AuthenticationFailed into a 403.
+        return 'Bearer realm="api"'
+
 
 class LogoutView(APIView):
     """Revoke the API key this request was made with."""
