@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
+from drf_spectacular.utils import extend_schema_field
 
 from labels.models import Annotation
 from seeme.models import Item
@@ -24,6 +25,7 @@ class LenientBooleanField(forms.Field):
         raise ValidationError("Must be one of true, false, True, False, 1, 0.")
 
 
+@extend_schema_field({"type": "string", "enum": ["true", "false", "True", "False", "1", "0"]})
 class LenientBooleanFilter(django_filters.Filter):
     field_class = LenientBooleanField
 

@@ -12,7 +12,7 @@ from labels.api.serializers import (
     LabelSerializer,
     LabelStatSerializer,
 )
-from labels.models import Annotation, Label
+from labels.models import Annotation, Label, LabelStat
 from seeme.api.scoping import ANNOTATE, VersionChildMixin, path_uuid
 from splits.models import DatasetSplit
 
@@ -23,6 +23,7 @@ class LabelViewSet(VersionChildMixin, viewsets.ModelViewSet):
     """Labels of a version, ordered by their server-assigned ``index``."""
 
     serializer_class = LabelSerializer
+    queryset = Label.objects.none()  # for the schema; get_queryset() scopes to the version
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -56,6 +57,7 @@ class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
     """Label statistics of a split, read from persisted rows (never a recount)."""
 
     serializer_class = LabelStatSerializer
+    queryset = LabelStat.objects.none()  # for the schema; rows come from labels.selectors
     pagination_class = None
 
     def _split(self) -> DatasetSplit:

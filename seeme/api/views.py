@@ -114,6 +114,7 @@ class APIKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
     """The caller's API keys: list, create (the key is shown once), revoke."""
 
     serializer_class = APIKeySerializer
+    queryset = APIKey.objects.none()  # for the schema; get_queryset() scopes to the caller
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
@@ -215,6 +216,7 @@ class VersionViewSet(DatasetChildMixin, viewsets.ModelViewSet):
     """Versions of a dataset, each with its labels and splits."""
 
     serializer_class = VersionSerializer
+    queryset = Version.objects.none()  # for the schema; get_queryset() scopes to the dataset
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -275,6 +277,7 @@ class ItemViewSet(VersionChildMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     pagination_class = PageCountPagination
     filterset_class = ItemFilterSet
+    queryset = Item.objects.none()  # for the schema; get_queryset() scopes to the version
     http_method_names = ["get", "post", "put", "head", "options"]
     action_ranks = {"update": EDIT, "create": EDIT}
 

@@ -24,6 +24,7 @@ class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
     """Splits of a version (train / valid / test ...)."""
 
     serializer_class = DatasetSplitSerializer
+    queryset = DatasetSplit.objects.none()  # for the schema; get_queryset() scopes to the version
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
     action_ranks = {"add_inferences": EDIT, "remove_item": EDIT}
 
