@@ -1,13 +1,16 @@
 """Content negotiation that reads bodies as JSON unless they say they are something else.
 
 The SeeMe SDK sends no Content-Type; Django's development server then reports
-``text/plain``; ``curl -d '{...}'`` without ``-H`` says form-urlencoded. All three are JSON
-here. Anything else (multipart uploads, XML) is a 415."""
+``text/plain``; ``curl -d '{...}'`` without ``-H`` says form-urlencoded; clients that send
+raw bytes say ``application/octet-stream``. All of these are JSON here. Anything else
+(multipart uploads, XML) is a 415."""
 
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 
-JSON_BY_DEFAULT = {"", "text/plain", "application/x-www-form-urlencoded"}
+JSON_BY_DEFAULT = {
+    "", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream",
+}
 
 
 class JSONByDefaultNegotiation(DefaultContentNegotiation):
