@@ -1,6 +1,6 @@
 """API views of labels, label statistics and annotations."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -19,6 +19,10 @@ from splits.models import DatasetSplit
 ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: LabelSerializer, 409: ERROR}),
+    update=extend_schema(responses={200: LabelSerializer, 409: ERROR}),
+)
 class LabelViewSet(VersionChildMixin, viewsets.ModelViewSet):
     """Labels of a version, ordered by their server-assigned ``index``."""
 

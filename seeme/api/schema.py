@@ -95,6 +95,22 @@ class SeemeAutoSchema(AutoSchema):
             serializer.partial = True
         return super()._get_request_for_media_type(serializer, direction)
 
+    def _get_serializer_field_meta(self, field, direction):
+        from seeme.api.fields import StrictCharField
+
+        meta = super()._get_serializer_field_meta(field, direction)
+        if direction == "response" and isinstance(field, StrictCharField):
+            # Optional strings accept null in a request (read as "") but answer "", never null.
+            meta.pop("nullable", None)
+        return meta
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and isinstance(serializer, serializers.ModelSerializer):
+            # A resource always renders every field ("" and [] rather than null or absent).
+            schema["required"] = sorted(schema.get("properties", {}))
+        return schema
+
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:

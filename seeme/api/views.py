@@ -3,7 +3,13 @@
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotFound
@@ -15,6 +21,7 @@ from labels.filtersets import ItemFilterSet
 from labels.models import Annotation, Label
 from seeme import services
 from seeme.api.pagination import PageCountPagination
+from seeme.api.schema import MessageSerializer
 from seeme.api.scoping import (
     EDIT,
     OWN,
@@ -76,7 +83,7 @@ class LoginView(APIView):
 class LogoutView(APIView):
     """Revoke the API key this request was made with."""
 
-    @extend_schema(request=None, responses={200: OpenApiResponse(description="{message}")})
+    @extend_schema(request=None, responses={200: MessageSerializer})
     def post(self, request):
         if isinstance(request.auth, APIKey):
             services.apikey_revoke(key=request.auth)
@@ -105,7 +112,9 @@ class RegisterView(APIView):
 class ApplicationsView(APIView):
     """The models this server can run: none (the SDK lists them when it starts)."""
 
-    @extend_schema(responses={200: OpenApiResponse(description="Always []")})
+    @extend_schema(responses={200: OpenApiResponse(
+        {"type": "array", "items": {"type": "object"}, "maxItems": 0}, description="Always []"
+    )})
     def get(self, request):
         return Response([])
 
@@ -203,7 +212,8 @@ class DatasetViewSet(DatasetAccessMixin, viewsets.ModelViewSet):
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={204: None, 404: ERROR},
-                   parameters=[OpenApiParameter("user_id", str, OpenApiParameter.PATH)])
+                   parameters=[OpenApiParameter("user_id", OpenApiTypes.UUID,
+                                                OpenApiParameter.PATH)])
     @action(detail=True, methods=["delete"], url_path=r"share/(?P<user_id>[^/]+)")
     def unshare(self, request, pk=None, user_id=None):
         """Stop sharing the dataset with one user."""
@@ -212,6 +222,10 @@ class DatasetViewSet(DatasetAccessMixin, viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: VersionSerializer, 409: ERROR}),
+    update=extend_schema(responses={200: VersionSerializer, 409: ERROR}),
+)
 class VersionViewSet(DatasetChildMixin, viewsets.ModelViewSet):
     """Versions of a dataset, each with its labels and splits."""
 
@@ -271,6 +285,8 @@ def _if_match(request) -> int | None:
     return int(value)
 
 
+@extend_schema_view(create=extend_schema(request=ItemCreateSerializer,
+                                         responses={201: ItemSerializer}))
 class ItemViewSet(VersionChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                   mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Items of a version with their splits and annotations; paginated and filterable."""

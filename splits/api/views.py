@@ -1,7 +1,13 @@
 """API views of splits: CRUD, add_inferences and removing an item from a split."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -20,6 +26,10 @@ from splits.models import DatasetSplit
 ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: DatasetSplitSerializer, 409: ERROR}),
+    update=extend_schema(responses={200: DatasetSplitSerializer, 409: ERROR}),
+)
 class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
     """Splits of a version (train / valid / test ...)."""
 
@@ -74,7 +84,8 @@ class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
         return Response(AddInferencesSerializer(body.validated_data).data)
 
     @extend_schema(request=None, responses={200: ItemSerializer, 404: ERROR},
-                   parameters=[OpenApiParameter("item_id", str, OpenApiParameter.PATH)])
+                   parameters=[OpenApiParameter("item_id", OpenApiTypes.UUID,
+                                                OpenApiParameter.PATH)])
     @action(detail=True, methods=["delete"], url_path=r"items/(?P<item_id>[^/]+)")
     def remove_item(self, request, *args, **kwargs):
         """Remove an item from this split (and its annotations there); an item left in no
