@@ -93,9 +93,10 @@ PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
 
 @atomic_write
 def label_update(*, label: Label, data: dict) -> Label:
-    """Rename, recolour or describe a label. 409 when the new name is taken."""
+    """Rename, recolour or describe a label. 409 when the new name is taken. An empty
+    colour keeps the current one: a label always has a colour."""
     for field in ("name", "description", "color", "shortcut"):
-        if field in data:
+        if field in data and (field != "color" or data[field]):
             setattr(label, field, data[field])
     try:
         label.save()
