@@ -4,6 +4,7 @@ Everything else (splits, labels, statistics) hangs from a Version. Writes go thr
 ``seeme.services``; these classes hold data and the invariants SQL can enforce.
 """
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -143,6 +144,14 @@ class Item(TimeStampedModel):
     description = models.TextField(blank=True, default="")
     text = models.TextField(blank=True, default="")
     extension = models.CharField(max_length=32, blank=True, default="")
+    group = models.CharField(
+        max_length=255, blank=True, default="",
+        help_text="Items of one group are kept in one split by the split assignment.",
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="SHA-256 of the item's file, else of its text: finds duplicates across splits.",
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -150,6 +159,7 @@ class Item(TimeStampedModel):
         indexes = [
             models.Index(fields=["dataset_version", "created_at", "id"], name="item_version_order"),
             models.Index(fields=["dataset_version", "name"], name="item_version_name"),
+            models.Index(fields=["dataset_version", "content_hash"], name="item_version_hash"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(version__gte=1), name="item_version_positive"),
@@ -157,6 +167,11 @@ class Item(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name or str(self.id)
+
+
+def text_content_hash(text: str) -> str:
+    """The ``content_hash`` of an item without a file: SHA-256 of its text, "" for no text."""
+    return hashlib.sha256(text.encode()).hexdigest() if text else ""
 
 
 class APIKey(TimeStampedModel):

@@ -21,7 +21,15 @@ from django.utils import timezone
 from seeme.db import atomic_write
 from seeme.exceptions import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from seeme.locks import lock_versions_exclusive
-from seeme.models import APIKey, Dataset, DatasetShare, Item, Role, Version
+from seeme.models import (
+    APIKey,
+    Dataset,
+    DatasetShare,
+    Item,
+    Role,
+    Version,
+    text_content_hash,
+)
 
 User = get_user_model()
 
@@ -210,7 +218,7 @@ def dataset_unshare(*, dataset: Dataset, user_id: uuid.UUID | int) -> None:
 
 # -- items ------------------------------------------------------------------------------------
 
-ITEM_FIELDS = ("name", "description", "text", "extension")
+ITEM_FIELDS = ("name", "description", "text", "extension", "group")
 
 
 @atomic_write
@@ -228,6 +236,11 @@ def item_update(*, item: Item, data: dict, if_match: int | None = None) -> Item:
     for field in ITEM_FIELDS:
         if field in data:
             setattr(current, field, data[field])
+    # A hash given by the caller (of the item's file) wins; otherwise it follows the text.
+    if data.get("content_hash"):
+        current.content_hash = data["content_hash"]
+    elif "text" in data or "content_hash" in data:
+        current.content_hash = text_content_hash(current.text)
     current.version += 1
     current.save()
     return current

@@ -10,7 +10,7 @@ from labels.services._locks import _lock_shared
 from labels.stats import StatsDelta
 from seeme.db import atomic_write
 from seeme.exceptions import InvalidInput, NotFound
-from seeme.models import ContentType, Item
+from seeme.models import ContentType, Item, text_content_hash
 from splits.models import DatasetSplit, ItemSplit
 
 # -- add_inferences ---------------------------------------------------------------------------
@@ -65,6 +65,7 @@ def add_inferences(
             dataset_version=version, user=user, name=inf.get("name") or "",
             description=inf.get("description") or "", extension=inf.get("extension") or "",
             text=(inf.get("result") or "") if as_text else "",
+            content_hash=text_content_hash(inf.get("result") or "") if as_text else "",
         )
         for inf in inferences
     ]

@@ -12,7 +12,7 @@ from labels.services._locks import _lock_memberships, _lock_shared
 from labels.stats import StatsDelta, pair_states
 from seeme.db import atomic_write
 from seeme.exceptions import InvalidInput, NotFound
-from seeme.models import Item, Version
+from seeme.models import Item, Version, text_content_hash
 from splits.models import DatasetSplit, ItemSplit
 
 # -- items and membership -------------------------------------------------------------------
@@ -33,14 +33,18 @@ def _splits_of_version(version: Version, split_ids: Iterable[uuid.UUID]) -> list
 @atomic_write
 def item_create(
     *, version: Version, user: AbstractBaseUser | None, name: str = "", description: str = "",
-    text: str = "", extension: str = "", split_ids: Sequence[uuid.UUID] = (),
+    text: str = "", extension: str = "", split_ids: Sequence[uuid.UUID] = (), group: str = "",
+    content_hash: str = "",
 ) -> Item:
-    """Create an item, member of the given splits (unlabelled there)."""
+    """Create an item, member of the given splits (unlabelled there).
+
+    ``content_hash`` is the hash of the item's file when the caller knows it, else the
+    SHA-256 of ``text``."""
     _lock_shared(version)
     splits = _splits_of_version(version, split_ids)
     item = Item.objects.create(
         dataset_version=version, user=user, name=name, description=description, text=text,
-        extension=extension,
+        extension=extension, group=group, content_hash=content_hash or text_content_hash(text),
     )
     ItemSplit.objects.bulk_create([ItemSplit(item=item, split=s) for s in splits])
     delta = StatsDelta()

@@ -170,6 +170,12 @@ class ItemSerializer(serializers.ModelSerializer):
     description = OptionalCharField(max_length=TEXT_MAX)
     text = OptionalCharField(max_length=ITEM_TEXT_MAX, trim_whitespace=False)
     extension = OptionalCharField(max_length=32)
+    group = OptionalCharField(
+        max_length=NAME_MAX, help_text="Items of one group stay in one split when assigned."
+    )
+    content_hash = OptionalCharField(
+        max_length=64, help_text="Hash of the item's file; when empty, the SHA-256 of its text."
+    )
     user_id = StringIdField()
     splits = serializers.SerializerMethodField()
     annotations = AnnotationSerializer(many=True, read_only=True)
@@ -178,7 +184,7 @@ class ItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
         fields = ["id", "created_at", "updated_at", "name", "description", "user_id", "text",
-                  "extension", "splits", "annotations", "version"]
+                  "extension", "group", "content_hash", "splits", "annotations", "version"]
         read_only_fields = ["id", "created_at", "updated_at", "version"]
 
     @extend_schema_field(DatasetSplitSerializer(many=True))
