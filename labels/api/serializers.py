@@ -99,7 +99,12 @@ class InferenceSerializer(serializers.Serializer):
     result = OptionalCharField(max_length=1_000_000)
     config = OptionalCharField()
     dataset_item_id = OptionalCharField(help_text="Set by the server to the new item's id.")
-    inference_items = InferenceItemSerializer(many=True, required=False, default=list)
+    inference_items = InferenceItemSerializer(many=True, required=False, default=list,
+                                              allow_null=True)
+
+    def validate_inference_items(self, value):
+        # The SDK's pydantic models may dump an unset list as null; it means "none".
+        return value or []
 
 
 class AddInferencesSerializer(serializers.Serializer):
