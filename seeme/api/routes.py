@@ -4,9 +4,10 @@ Paths take an optional trailing slash (the SDK sends none). Path ids are matched
 and parsed by the views, so a malformed id is a JSON 404 like an unknown one.
 """
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from labels.api.tools import SplitToolsViewSet
 from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
 from seeme.api.views import (
     APIKeyViewSet,
@@ -46,6 +47,22 @@ router.register(VERSION + "/annotations", AnnotationViewSet, basename="annotatio
 label_stats = LabelStatViewSet.as_view({"get": "for_split"})
 split_total = LabelStatViewSet.as_view({"get": "total_for_split"})
 
+
+def _tool(method: str, action: str):
+    return SplitToolsViewSet.as_view({method: action})
+
+
+# Before the router: its split detail route would take "assign" for a split id.
+tool_routes = [
+    re_path(rf"^{VERSION}/splits/assign/?$", _tool("post", "assign"), name="split-assign"),
+    re_path(rf"^{VERSION}/splits/(?P<split_id>[^/]+)/move/?$", _tool("post", "move"),
+            name="split-move"),
+    re_path(rf"^{VERSION}/health/?$", _tool("get", "health"), name="version-health"),
+    re_path(rf"^{VERSION}/diff/(?P<other_id>[^/]+)/?$", _tool("get", "diff"),
+            name="version-diff"),
+    re_path(rf"^{VERSION}/new/?$", _tool("post", "duplicate"), name="version-duplicate"),
+]
+
 urlpatterns = [
     path("login", LoginView.as_view(), name="login-api"),
     path("logout", LogoutView.as_view(), name="logout-api"),
@@ -55,5 +72,6 @@ urlpatterns = [
          label_stats, name="label-stats"),
     path("datasets/<str:dataset_id>/versions/<str:version_id>/labels/stats/splits/<str:split_id>",
          split_total, name="split-total"),
+    *tool_routes,
     *router.urls,
 ]

@@ -1,0 +1,336 @@
+"""Reads across a version's splits: split health (balance, leakage) and version comparison.
+
+Shares and balance come from the persisted LabelStat rows (never a recount); memberships in
+several splits and duplicates across splits are SQL aggregations over ItemSplit and Item.
+"""
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from django.db.models import Count, F, Subquery
+
+from labels.models import Label, LabelStat
+from seeme.models import Version
+from splits.models import DatasetSplit, ItemSplit
+
+Kind = LabelStat.Kind
+
+SHARE_THRESHOLD = 0.10
+UNDER_REPRESENTED_RATIO = 0.10
+UNLABELLED_THRESHOLD = 0.0
+ITEM_LIMIT = 50
+
+FINDING_KINDS = ("missing_label", "share_imbalance", "under_represented", "multi_split_items",
+                 "duplicates", "unlabelled")
+
+
+@dataclass
+class Finding:
+    """One problem. ``filters`` are item-list filters (``splitId``, ``labelId``,
+    ``onlyUnlabelled``) that show the items concerned; ``item_ids`` name them directly (at
+    most the report's item limit; ``item_count`` is the full number)."""
+
+    kind: str
+    severity: str
+    message: str
+    splits: list[DatasetSplit] = field(default_factory=list)
+    label: Label | None = None
+    value: float | None = None
+    item_count: int = 0
+    item_ids: list[uuid.UUID] = field(default_factory=list)
+    filters: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class SplitSummary:
+    split: DatasetSplit
+    items: int
+    annotations: int
+    unlabelled: int
+    label_items: dict[uuid.UUID, int]
+
+    @property
+    def unlabelled_share(self) -> float | None:
+        return self.unlabelled / self.items if self.items else None
+
+    def share(self, label: Label) -> float | None:
+        return self.label_items.get(label.pk, 0) / self.items if self.items else None
+
+
+@dataclass
+class HealthReport:
+    version: Version
+    labels: list[Label]
+    splits: list[SplitSummary]
+    findings: list[Finding]
+    thresholds: dict[str, float]
+
+
+def _summaries(version: Version) -> tuple[list[Label], list[SplitSummary]]:
+    splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
+    labels = list(Label.objects.filter(version=version).order_by("index", "id"))
+    summaries = {s.pk: SplitSummary(s, 0, 0, 0, {}) for s in splits}
+    for split_id, kind, label_id, annotations, items in LabelStat.objects.filter(
+        split__version=version
+    ).values_list("split_id", "kind", "label_id", "annotation_count", "item_count"):
+        summary = summaries[split_id]
+        if kind == Kind.TOTAL:
+            summary.items, summary.annotations = items, annotations
+        elif kind == Kind.UNLABELLED:
+            summary.unlabelled = items
+        else:
+            summary.label_items[label_id] = items
+    return labels, [summaries[s.pk] for s in splits]
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _label_findings(labels, summaries, share_threshold, under_ratio) -> list[Finding]:
+    findings: list[Finding] = []
+    filled = [s for s in summaries if s.items]
+    totals = {lb.pk: sum(s.label_items.get(lb.pk, 0) for s in summaries) for lb in labels}
+    for label in labels:
+        if not totals[label.pk]:
+            continue
+        for summary in filled:
+            if not summary.label_items.get(label.pk, 0):
+                findings.append(Finding(
+                    kind="missing_label", severity="warning",
+                    message=f"Label {label.name!r} has no item in split {summary.split.name!r}.",
+                    splits=[summary.split], label=label, value=0.0,
+                    filters=[{"labelId": label.pk}],
+                ))
+    for label in labels:
+        shares = [(s.share(label), s) for s in filled]
+        if len(shares) < 2:
+            continue
+        high = max(shares, key=lambda p: p[0])
+        low = min(shares, key=lambda p: p[0])
+        gap = high[0] - low[0]
+        if gap > share_threshold:
+            findings.append(Finding(
+                kind="share_imbalance", severity="warning",
+                message=(f"Label {label.name!r} is {_pct(high[0])} of {high[1].split.name!r} "
+                         f"but {_pct(low[0])} of {low[1].split.name!r}."),
+                splits=[high[1].split, low[1].split], label=label, value=round(gap, 6),
+                filters=[{"splitId": high[1].split.pk, "labelId": label.pk},
+                         {"splitId": low[1].split.pk, "labelId": label.pk}],
+            ))
+    largest = max(totals.values(), default=0)
+    if largest:
+        top = next(lb for lb in labels if totals[lb.pk] == largest)
+        for label in labels:
+            ratio = totals[label.pk] / largest
+            if ratio < under_ratio:
+                findings.append(Finding(
+                    kind="under_represented", severity="warning",
+                    message=(f"Label {label.name!r} has {totals[label.pk]} items, "
+                             f"{_pct(ratio)} of the largest label {top.name!r} "
+                             f"({largest})."),
+                    label=label, value=round(ratio, 6), item_count=totals[label.pk],
+                    filters=[{"labelId": label.pk}],
+                ))
+    return findings
+
+
+def _multi_split_findings(version, splits, limit) -> list[Finding]:
+    """Items in two splits at once, one finding per pair of splits (one aggregate query, then
+    one query per pair that has any, for the ids)."""
+    by_id = {s.pk: s for s in splits}
+    pairs = (
+        ItemSplit.objects.filter(split__version=version)
+        .annotate(other=F("item__memberships__split_id"))
+        .filter(other__gt=F("split_id"))
+        .values_list("split_id", "other")
+        .annotate(n=Count("item_id"))
+        .order_by()
+    )
+    findings = []
+    for split_id, other_id, n in pairs:
+        first, second = sorted((by_id[split_id], by_id[other_id]),
+                               key=lambda s: (s.created_at, str(s.pk)))
+        ids = list(
+            ItemSplit.objects.filter(split=first, item__memberships__split=second)
+            .order_by("item_id").values_list("item_id", flat=True)[:limit]
+        )
+        findings.append(Finding(
+            kind="multi_split_items", severity="warning",
+            message=f"{n} item(s) are in both {first.name!r} and {second.name!r}.",
+            splits=[first, second], value=float(n), item_count=n, item_ids=ids,
+            filters=[{"splitId": first.pk}, {"splitId": second.pk}],
+        ))
+    findings.sort(key=lambda f: [(s.created_at, str(s.pk)) for s in f.splits])
+    return findings
+
+
+def _duplicate_findings(version, splits, limit) -> list[Finding]:
+    """Different items with the same content hash in different splits (leakage), one finding
+    per pair of splits: a grouping query finds the hashes, a second reads their members."""
+    hashes = (
+        ItemSplit.objects.filter(split__version=version).exclude(item__content_hash="")
+        .values("item__content_hash")
+        .annotate(items=Count("item_id", distinct=True), splits=Count("split_id", distinct=True))
+        .filter(items__gt=1, splits__gt=1)
+        .values("item__content_hash")
+    )
+    members: dict[str, dict[uuid.UUID, set]] = defaultdict(lambda: defaultdict(set))
+    for content_hash, item_id, split_id in (
+        ItemSplit.objects.filter(split__version=version,
+                                 item__content_hash__in=Subquery(hashes))
+        .values_list("item__content_hash", "item_id", "split_id")
+    ):
+        members[content_hash][split_id].add(item_id)
+    by_pair: dict[tuple, list[set]] = defaultdict(list)
+    order = {s.pk: i for i, s in enumerate(splits)}
+    for per_split in members.values():
+        for a, b in combinations(sorted(per_split, key=order.get), 2):
+            both = per_split[a] | per_split[b]
+            # One item in both splits is a membership problem, not a duplicate.
+            if len(both) > 1:
+                by_pair[(a, b)].append(both)
+    by_id = {s.pk: s for s in splits}
+    findings = []
+    for (a, b), groups in sorted(by_pair.items(), key=lambda p: (order[p[0][0]], order[p[0][1]])):
+        items = sorted({i for g in groups for i in g}, key=str)
+        first, second = by_id[a], by_id[b]
+        findings.append(Finding(
+            kind="duplicates", severity="warning",
+            message=(f"{len(groups)} group(s) of identical items ({len(items)} items) are "
+                     f"split between {first.name!r} and {second.name!r}."),
+            splits=[first, second], value=float(len(groups)), item_count=len(items),
+            item_ids=items[:limit],
+        ))
+    return findings
+
+
+def split_health(
+    *, version: Version, share_threshold: float = SHARE_THRESHOLD,
+    under_represented_ratio: float = UNDER_REPRESENTED_RATIO,
+    unlabelled_threshold: float = UNLABELLED_THRESHOLD, item_limit: int = ITEM_LIMIT,
+) -> HealthReport:
+    """The health of a version's splits, findings ordered by kind.
+
+    ``share_threshold``: largest allowed gap between a label's shares of two splits (0.1 =
+    10 points); ``under_represented_ratio``: a label with fewer items than this fraction of
+    the largest label's is flagged; ``unlabelled_threshold``: a split whose unlabelled share
+    exceeds it is reported. A fixed number of queries plus one per pair of splits sharing
+    items.
+    """
+    labels, summaries = _summaries(version)
+    splits = [s.split for s in summaries]
+    findings = _label_findings(labels, summaries, share_threshold, under_represented_ratio)
+    findings += _multi_split_findings(version, splits, item_limit)
+    findings += _duplicate_findings(version, splits, item_limit)
+    for summary in summaries:
+        share = summary.unlabelled_share
+        if share is not None and summary.unlabelled and share > unlabelled_threshold:
+            findings.append(Finding(
+                kind="unlabelled", severity="info",
+                message=(f"{summary.unlabelled} of {summary.items} items of "
+                         f"{summary.split.name!r} ({_pct(share)}) have no label."),
+                splits=[summary.split], value=round(share, 6), item_count=summary.unlabelled,
+                filters=[{"splitId": summary.split.pk, "onlyUnlabelled": True}],
+            ))
+    findings.sort(key=lambda f: FINDING_KINDS.index(f.kind))
+    return HealthReport(
+        version=version, labels=labels, splits=summaries, findings=findings,
+        thresholds={"share_threshold": share_threshold,
+                    "under_represented_ratio": under_represented_ratio,
+                    "unlabelled_threshold": unlabelled_threshold},
+    )
+
+
+CSV_HEADER = ["kind", "severity", "splits", "label", "label_id", "value", "item_count",
+              "message", "item_ids"]
+
+
+def split_health_csv(report: HealthReport) -> str:
+    """The findings as CSV, one row each (item ids space-separated, as many as reported)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for f in report.findings:
+        writer.writerow([
+            f.kind, f.severity, " ".join(s.name for s in f.splits),
+            f.label.name if f.label else "", str(f.label.pk) if f.label else "",
+            "" if f.value is None else f.value, f.item_count, f.message,
+            " ".join(str(i) for i in f.item_ids),
+        ])
+    return out.getvalue()
+
+
+# -- version comparison -------------------------------------------------------------------
+
+
+@dataclass
+class DiffRow:
+    """One row of one split: a label (by name), the unlabelled bucket or the split total."""
+
+    kind: str
+    label: str
+    base: tuple[int, int] | None  # (items, annotations); None: absent in that version
+    other: tuple[int, int] | None
+
+    @property
+    def difference(self) -> tuple[int, int]:
+        b = self.base or (0, 0)
+        o = self.other or (0, 0)
+        return o[0] - b[0], o[1] - b[1]
+
+
+@dataclass
+class DiffSplit:
+    name: str
+    in_base: bool
+    in_other: bool
+    rows: list[DiffRow]
+
+
+@dataclass
+class VersionDiff:
+    base: Version
+    other: Version
+    splits: list[DiffSplit]
+
+
+def _version_numbers(version: Version):
+    splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
+    labels = list(Label.objects.filter(version=version).order_by("index", "id"))
+    names = {lb.pk: lb.name for lb in labels}
+    numbers: dict[str, dict[tuple, tuple[int, int]]] = {s.name: {} for s in splits}
+    split_names = {s.pk: s.name for s in splits}
+    for split_id, kind, label_id, annotations, items in LabelStat.objects.filter(
+        split__version=version
+    ).values_list("split_id", "kind", "label_id", "annotation_count", "item_count"):
+        key = (kind, names.get(label_id, "") if label_id else "")
+        numbers[split_names[split_id]][key] = (items, annotations)
+    for split in splits:
+        for label in labels:
+            numbers[split.name].setdefault((Kind.LABEL, label.name), (0, 0))
+    return [s.name for s in splits], [lb.name for lb in labels], numbers
+
+
+def version_diff(*, base: Version, other: Version) -> VersionDiff:
+    """Per split (matched by name) and label (matched by name), the items and annotations in
+    both versions and the difference ``other - base``. Six queries, no recount."""
+    base_splits, base_labels, base_numbers = _version_numbers(base)
+    other_splits, other_labels, other_numbers = _version_numbers(other)
+    split_names = base_splits + [n for n in other_splits if n not in base_numbers]
+    label_names = base_labels + [n for n in other_labels if n not in set(base_labels)]
+    keys = ([(Kind.LABEL, name) for name in label_names]
+            + [(Kind.UNLABELLED, ""), (Kind.TOTAL, "")])
+    result = []
+    for name in split_names:
+        b = base_numbers.get(name)
+        o = other_numbers.get(name)
+        rows = [DiffRow(kind, label, b.get((kind, label)) if b is not None else None,
+                        o.get((kind, label)) if o is not None else None)
+                for kind, label in keys]
+        result.append(DiffSplit(name, b is not None, o is not None, rows))
+    return VersionDiff(base=base, other=other, splits=result)

@@ -1,0 +1,450 @@
+"""Bulk split writes: assign items to splits by ratio, move items between splits.
+
+Both are one transaction under the version's exclusive lock (a bulk write should not
+interleave with item-level writers), plan every change in memory, then write it in a fixed
+number of set-based statements per 900 rows and move the statistics with one ``StatsDelta``.
+
+Moving an item into a split carries its annotations from the splits it leaves: they are
+re-pointed, not copied. Identical annotations (same label and coordinates) collapse into
+one; on a single-label dataset the newest whole-item annotation that moves in replaces the
+item's other whole-item annotations there (the rule of ``annotation_create``).
+"""
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from labels.assignment import ItemRecord, RatioError, group_key, parse_ratios, plan_assignment
+from labels.filtersets import ItemFilterSet
+from labels.models import Annotation, Label, LabelStat
+from labels.services._locks import _lock_exclusive
+from labels.stats import StatsDelta
+from seeme.db import atomic_write
+from seeme.exceptions import InvalidInput, NotFound
+from seeme.models import Item, Version
+from splits.models import DatasetSplit, ItemSplit
+
+SCOPES = ("all", "unassigned")
+GROUP_BY = ("none", "name_prefix", "field")
+CHUNK = 900
+BULK_BATCH = 2000
+MAX_MOVE_IDS = 10_000
+
+Kind = LabelStat.Kind
+
+
+def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+# -- the move engine ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Ann:
+    pk: uuid.UUID
+    label_id: uuid.UUID
+    coordinates: str
+    created_at: datetime
+
+
+@dataclass
+class _MovePlan:
+    delta: StatsDelta = field(default_factory=StatsDelta)
+    membership_deletes: list = field(default_factory=list)
+    membership_creates: list = field(default_factory=list)
+    repoint: dict = field(default_factory=lambda: defaultdict(list))
+    annotation_deletes: list = field(default_factory=list)
+    moved: int = 0
+    unchanged: int = 0
+
+
+def _memberships(rows: Iterable[tuple]) -> dict[uuid.UUID, dict[uuid.UUID, int]]:
+    """``{item_id: {split_id: ItemSplit pk}}`` from (pk, item_id, split_id) rows."""
+    result: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
+    for pk, item_id, split_id in rows:
+        result[item_id][split_id] = pk
+    return result
+
+
+def _annotations(rows: Iterable[tuple]) -> dict[tuple, list[_Ann]]:
+    """``{(item_id, split_id): [annotation]}`` from (pk, item, split, label, coords, created)."""
+    result: dict[tuple, list[_Ann]] = defaultdict(list)
+    for pk, item_id, split_id, label_id, coordinates, created_at in rows:
+        result[(item_id, split_id)].append(_Ann(pk, label_id, coordinates, created_at))
+    return result
+
+
+ANNOTATION_FIELDS = ("pk", "item_id", "split_id", "label_id", "coordinates", "created_at")
+
+
+def _plan_moves(
+    *, targets: dict[uuid.UUID, uuid.UUID], leave: set[uuid.UUID] | None,
+    memberships: dict[uuid.UUID, dict[uuid.UUID, int]], annotations: dict[tuple, list[_Ann]],
+    multi_label: bool,
+) -> _MovePlan:
+    """Plan moving each item into its target split, out of the splits in ``leave`` (every
+    other split when None). Items already where they belong count as unchanged."""
+    plan = _MovePlan()
+    for item_id, target in targets.items():
+        current = memberships.get(item_id, {})
+        sources = [s for s in current if s != target and (leave is None or s in leave)]
+        in_target = target in current
+        if in_target and not sources:
+            plan.unchanged += 1
+            continue
+        plan.moved += 1
+        existing = annotations.get((item_id, target), []) if in_target else []
+        incoming = sorted(
+            (a for s in sources for a in annotations.get((item_id, s), [])),
+            key=lambda a: (a.created_at, str(a.pk)),
+        )
+        dropped: set[uuid.UUID] = set()
+        incoming_whole = [a for a in incoming if not a.coordinates]
+        if not multi_label and incoming_whole:
+            winner = incoming_whole[-1]
+            dropped |= {a.pk for a in existing if not a.coordinates}
+            dropped |= {a.pk for a in incoming_whole if a.pk != winner.pk}
+        seen = {(a.label_id, a.coordinates) for a in existing if a.pk not in dropped}
+        kept_incoming = []
+        for a in incoming:
+            if a.pk in dropped:
+                continue
+            if (a.label_id, a.coordinates) in seen:
+                dropped.add(a.pk)
+                continue
+            seen.add((a.label_id, a.coordinates))
+            kept_incoming.append(a)
+        for source in sources:
+            before = Counter(a.label_id for a in annotations.get((item_id, source), []))
+            plan.delta.change(source, before, None)
+            plan.membership_deletes.append(current[source])
+        after = Counter(a.label_id for a in existing if a.pk not in dropped)
+        after.update(a.label_id for a in kept_incoming)
+        before_target = Counter(a.label_id for a in existing) if in_target else None
+        plan.delta.change(target, before_target, after)
+        if not in_target:
+            plan.membership_creates.append((item_id, target))
+        plan.repoint[target].extend(a.pk for a in kept_incoming)
+        plan.annotation_deletes.extend(dropped)
+    return plan
+
+
+def _apply_moves(plan: _MovePlan) -> None:
+    """Write a planned move (inside the caller's transaction) and move the statistics."""
+    now = timezone.now()
+    deletes = sorted(plan.annotation_deletes, key=str)
+    for chunk in _chunks(deletes):
+        Annotation.objects.filter(pk__in=chunk).delete()
+    for target, pks in plan.repoint.items():
+        for chunk in _chunks(pks):
+            Annotation.objects.filter(pk__in=chunk).update(split_id=target, updated_at=now)
+    for chunk in _chunks(sorted(plan.membership_deletes)):
+        ItemSplit.objects.filter(pk__in=chunk).delete()
+    ItemSplit.objects.bulk_create(
+        [ItemSplit(item_id=item_id, split_id=split_id, created_at=now)
+         for item_id, split_id in plan.membership_creates],
+        batch_size=BULK_BATCH,
+    )
+    plan.delta.apply()
+
+
+# -- before / after counts ----------------------------------------------------------------
+
+
+@dataclass
+class SplitCounts:
+    """One split's persisted numbers: totals, the unlabelled bucket and per-label counts."""
+
+    split: DatasetSplit
+    items: int = 0
+    annotations: int = 0
+    unlabelled: int = 0
+    labels: dict[uuid.UUID, list[int]] = field(default_factory=dict)  # label -> [items, anns]
+
+
+@dataclass
+class CountsTable:
+    """Every split of a version with its numbers, read from LabelStat rows (no recount)."""
+
+    labels: list[Label]
+    splits: list[SplitCounts]
+
+    @classmethod
+    def for_version(cls, version: Version) -> "CountsTable":
+        """Three queries: splits, labels, LabelStat rows."""
+        splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
+        labels = list(Label.objects.filter(version=version).order_by("index", "id"))
+        table = cls(labels, [SplitCounts(s, labels={lb.pk: [0, 0] for lb in labels})
+                             for s in splits])
+        rows = LabelStat.objects.filter(split__version=version).values_list(
+            "split_id", "kind", "label_id", "annotation_count", "item_count"
+        )
+        table._add((((s, k, lb), (a, i)) for s, k, lb, a, i in rows), sign=1)
+        return table
+
+    def _add(self, entries: Iterable[tuple[tuple, tuple[int, int]]], sign: int) -> None:
+        by_id = {sc.split.pk: sc for sc in self.splits}
+        for (split_id, kind, label_id), (annotations, items) in entries:
+            counts = by_id.get(split_id)
+            if counts is None:
+                continue
+            if kind == Kind.TOTAL:
+                counts.items += sign * items
+                counts.annotations += sign * annotations
+            elif kind == Kind.UNLABELLED:
+                counts.unlabelled += sign * items
+            elif label_id in counts.labels:
+                counts.labels[label_id][0] += sign * items
+                counts.labels[label_id][1] += sign * annotations
+
+    def plus(self, delta: StatsDelta) -> "CountsTable":
+        """A copy with a planned delta applied: the numbers a write would leave behind."""
+        copy = CountsTable(self.labels, [
+            SplitCounts(sc.split, sc.items, sc.annotations, sc.unlabelled,
+                        {k: list(v) for k, v in sc.labels.items()})
+            for sc in self.splits
+        ])
+        copy._add(delta.nonzero().items(), sign=1)
+        return copy
+
+
+def counts_change(before: CountsTable, after: CountsTable) -> list[dict]:
+    """Per split and label, the numbers before and after, ready for JSON or a template."""
+    result = []
+    for b, a in zip(before.splits, after.splits, strict=True):
+        result.append({
+            "split_id": str(b.split.pk),
+            "name": b.split.name,
+            "before": {"items": b.items, "annotations": b.annotations,
+                       "unlabelled": b.unlabelled},
+            "after": {"items": a.items, "annotations": a.annotations,
+                      "unlabelled": a.unlabelled},
+            "labels": [
+                {"label_id": str(label.pk), "name": label.name,
+                 "before": {"items": b.labels[label.pk][0],
+                            "annotations": b.labels[label.pk][1]},
+                 "after": {"items": a.labels[label.pk][0],
+                           "annotations": a.labels[label.pk][1]}}
+                for label in before.labels
+            ],
+        })
+    return result
+
+
+# -- assignment by ratio ------------------------------------------------------------------
+
+
+@dataclass
+class AssignmentResult:
+    """What an assignment did (or, for a dry run, would do)."""
+
+    dry_run: bool
+    considered: int
+    moved: int
+    unchanged: int
+    before: CountsTable
+    after: CountsTable
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run, "considered": self.considered, "moved": self.moved,
+            "unchanged": self.unchanged, "splits": counts_change(self.before, self.after),
+        }
+
+
+def _ratio_splits(version: Version, ratios) -> list[tuple[DatasetSplit, float]]:
+    try:
+        pairs = parse_ratios(ratios)
+    except RatioError as exc:
+        raise InvalidInput(str(exc), {"ratios": exc.errors}) from exc
+    splits = {s.name: s for s in DatasetSplit.objects.filter(version=version)}
+    unknown = [name for name, _ in pairs if name not in splits]
+    if unknown:
+        raise InvalidInput(
+            "This version has no split named " + ", ".join(repr(n) for n in unknown) + ".",
+            {"ratios": [f"unknown split {name!r}" for name in unknown]},
+        )
+    return [(splits[name], ratio) for name, ratio in pairs]
+
+
+def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        message = f"{name} must be one of {', '.join(choices)}."
+        raise InvalidInput(message, {name: [message]})
+
+
+@atomic_write
+def items_assign_to_splits(
+    *, version: Version, ratios, scope: str = "unassigned", stratify: bool = False,
+    group_by: str = "none", separator: str = "_", seed: str = "", dry_run: bool = False,
+) -> AssignmentResult:
+    """Place items in the named splits by ratio (see ``labels.assignment`` for the rules).
+
+    ``scope="all"``: every item of the version ends in exactly one of the named splits (it
+    leaves the others, memberships in splits not named stay). ``"unassigned"``: only items in
+    no split are placed; nothing placed before moves. ``dry_run`` plans and reports without
+    writing. One transaction under the version's exclusive lock.
+    """
+    _check_choice("scope", scope, SCOPES)
+    _check_choice("group_by", group_by, GROUP_BY)
+    if group_by == "name_prefix" and not separator:
+        raise InvalidInput("Give the separator that ends a name's group prefix.",
+                           {"separator": ["required with group_by=name_prefix"]})
+    _lock_exclusive(version)
+    pairs = _ratio_splits(version, ratios)
+    named = {split.pk: split.name for split, _ in pairs}
+    by_name = {split.name: split.pk for split, _ in pairs}
+
+    items = Item.objects.filter(dataset_version=version)
+    in_a_split = ItemSplit.objects.filter(item=OuterRef("pk"))
+    if scope == "unassigned" and group_by == "none" and not stratify:
+        # Nothing already placed can influence where a lone new item goes.
+        items = items.filter(~Exists(in_a_split))
+    rows = list(items.values_list("id", "name", "group"))
+    memberships = _memberships(
+        ItemSplit.objects.filter(split__version=version).values_list("pk", "item_id", "split_id")
+    )
+    labels_of: dict[uuid.UUID, set[str]] = defaultdict(set)
+    if stratify:
+        for item_id, label_id in (
+            Annotation.objects.filter(split__version=version)
+            .values_list("item_id", "label_id").distinct()
+        ):
+            labels_of[item_id].add(str(label_id))
+
+    records = []
+    for item_id, name, group in rows:
+        current = memberships.get(item_id, {})
+        records.append(ItemRecord(
+            key=str(item_id),
+            group=group_key(item_key=str(item_id), name=name, group=group, group_by=group_by,
+                            separator=separator),
+            labels=frozenset(labels_of.get(item_id, ())),
+            current=tuple(named[s] for s in current if s in named),
+            fixed=scope == "unassigned" and bool(current),
+        ))
+    planned = plan_assignment(records, [(s.name, r) for s, r in pairs], seed=str(seed),
+                              stratify=stratify)
+    targets = {uuid.UUID(key): by_name[name] for key, name in planned.items()}
+    annotations = _annotations(
+        Annotation.objects.filter(split_id__in=list(named)).values_list(*ANNOTATION_FIELDS)
+    ) if scope == "all" else {}
+    plan = _plan_moves(targets=targets, leave=set(named), memberships=memberships,
+                       annotations=annotations, multi_label=version.dataset.multi_label)
+    before = CountsTable.for_version(version)
+    if not dry_run:
+        _apply_moves(plan)
+    return AssignmentResult(
+        dry_run=dry_run, considered=len(targets), moved=plan.moved, unchanged=plan.unchanged,
+        before=before, after=before.plus(plan.delta),
+    )
+
+
+# -- bulk move ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """``moved``: items whose splits changed; ``unchanged``: already only in the target;
+    ``skipped``: selected but not in ``from_split``."""
+
+    moved: int
+    unchanged: int
+    skipped: int
+
+    def as_dict(self) -> dict:
+        return {"moved": self.moved, "unchanged": self.unchanged, "skipped": self.skipped}
+
+
+FILTER_KEYS = ("splitId", "labelId", "onlyUnlabelled", "name")
+
+
+def _filtered_item_ids(version: Version, filters: dict) -> list[uuid.UUID]:
+    if not isinstance(filters, dict):
+        raise InvalidInput("filters must be an object.", {"filters": ["must be an object"]})
+    unknown = sorted(set(filters) - set(FILTER_KEYS))
+    if unknown:
+        raise InvalidInput(
+            "Unknown filters: " + ", ".join(unknown) + f"; use {', '.join(FILTER_KEYS)}.",
+            {"filters": [f"unknown filter {k!r}" for k in unknown]},
+        )
+    data = {}
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if not isinstance(value, str | bool | int):
+            raise InvalidInput(f"The filter {key} must be a string.",
+                               {"filters": [f"{key}: must be a string"]})
+        data[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    filterset = ItemFilterSet(
+        data=data, queryset=Item.objects.filter(dataset_version=version).order_by()
+    )
+    if not filterset.is_valid():
+        errors = {f"filters.{k}": list(v) for k, v in filterset.errors.items()}
+        first = next(iter(errors.items()))
+        raise InvalidInput(f"{first[0]}: {first[1][0]}", errors)
+    return list(filterset.qs.values_list("pk", flat=True))
+
+
+@atomic_write
+def items_move_to_split(
+    *, split: DatasetSplit, item_ids: Sequence[uuid.UUID] | None = None,
+    filters: dict | None = None, from_split: DatasetSplit | None = None,
+) -> MoveResult:
+    """Move items (by id, or every item the item-list filters select) into ``split``.
+
+    Each item leaves ``from_split`` (when given; items not in it are skipped) or else every
+    other split it is in, and its annotations there follow it. Unknown item ids are a
+    NotFound naming them; nothing is written then. One transaction, exclusive version lock.
+    """
+    if (item_ids is None) == (filters is None):
+        raise InvalidInput("Give either item_ids or filters.",
+                           {"item_ids": ["give item_ids or filters, not both"]})
+    version = split.version
+    _lock_exclusive(version)
+    if not DatasetSplit.objects.filter(pk=split.pk, version=version).exists():
+        raise NotFound("This split does not exist.")
+    if from_split is not None and from_split.version_id != version.pk:
+        raise NotFound("The split to move from is not in this version.")
+    if item_ids is not None:
+        ids = list(dict.fromkeys(item_ids))
+        if len(ids) > MAX_MOVE_IDS:
+            raise InvalidInput(f"At most {MAX_MOVE_IDS} item ids per request; use filters.",
+                               {"item_ids": [f"at most {MAX_MOVE_IDS}"]})
+        found: set[uuid.UUID] = set()
+        for chunk in _chunks(ids):
+            found.update(Item.objects.filter(dataset_version=version, pk__in=chunk)
+                         .values_list("pk", flat=True))
+        missing = [str(i) for i in ids if i not in found]
+        if missing:
+            raise NotFound("Some items do not exist in this version: " + ", ".join(missing[:20]),
+                           {"item_ids": [f"unknown item {m}" for m in missing]})
+    else:
+        ids = _filtered_item_ids(version, filters)
+    rows: list[tuple] = []
+    annotation_rows: list[tuple] = []
+    for chunk in _chunks(ids):
+        rows.extend(ItemSplit.objects.filter(item_id__in=chunk)
+                    .values_list("pk", "item_id", "split_id"))
+        annotation_rows.extend(Annotation.objects.filter(item_id__in=chunk)
+                               .values_list(*ANNOTATION_FIELDS))
+    memberships = _memberships(rows)
+    selected = ids
+    if from_split is not None:
+        selected = [i for i in ids if from_split.pk in memberships.get(i, {})]
+    plan = _plan_moves(
+        targets={i: split.pk for i in selected},
+        leave={from_split.pk} if from_split is not None else None,
+        memberships=memberships, annotations=_annotations(annotation_rows),
+        multi_label=version.dataset.multi_label,
+    )
+    _apply_moves(plan)
+    return MoveResult(moved=plan.moved, unchanged=plan.unchanged,
+                      skipped=len(ids) - len(selected))

@@ -1,0 +1,119 @@
+"""Duplicating a version: labels, splits, items, memberships, annotations and statistics."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from labels.models import Annotation, Label, LabelStat
+from labels.services._locks import _lock_exclusive
+from seeme.db import atomic_write
+from seeme.models import Item, Version
+from seeme.services import version_create
+from splits.models import DatasetSplit, ItemSplit
+
+BATCH = 2000
+
+
+def _copy_id(namespace: uuid.UUID, kind: str, old: uuid.UUID) -> uuid.UUID:
+    """The copy's id: derived from the new version and the original, so no id map is kept
+    in memory however many items the version has."""
+    return uuid.uuid5(namespace, f"{kind}:{old}")
+
+
+def _batches(queryset, *fields):
+    """Rows of ``queryset`` as tuples ``(pk, *fields)``, BATCH at a time by primary key.
+
+    Keyset pages instead of one open cursor: the copy inserts into the tables it reads, and
+    SQLite leaves undefined what an open SELECT sees of such inserts."""
+    last = None
+    while True:
+        page = queryset.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        rows = list(page.values_list("pk", *fields)[:BATCH])
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+def _restore_created_at(model, pairs: list[tuple[uuid.UUID, object]]) -> None:
+    """``bulk_create`` stamps ``created_at`` with now; the copies keep the originals' times
+    (and with them the order of items and annotations)."""
+    model.objects.bulk_update(
+        [model(pk=pk, created_at=created_at) for pk, created_at in pairs], ["created_at"],
+        batch_size=500,
+    )
+
+
+@atomic_write
+def version_duplicate(
+    *, version: Version, user: AbstractBaseUser | None, name: str = "",
+    description: str | None = None,
+) -> Version:
+    """Copy a version into a new one of the same dataset (SeeMe's "new version from").
+
+    Copies labels (same index, colour, shortcut), splits, items (with their creation times),
+    memberships and annotations, and the LabelStat rows as they are: they were exact in the
+    source, which the source's exclusive lock keeps still while it is read. An empty
+    ``name`` becomes v<N>; a taken one is a Conflict. One transaction.
+    """
+    _lock_exclusive(version)
+    copy = version_create(
+        dataset=version.dataset, user=user, name=name,
+        description=version.description if description is None else description,
+        default_split=version.default_split, config=version.config,
+    )
+    ns = copy.pk
+
+    labels = list(Label.objects.filter(version=version).order_by("index"))
+    label_map = {lb.pk: _copy_id(ns, "label", lb.pk) for lb in labels}
+    Label.objects.bulk_create([
+        Label(id=label_map[lb.pk], version=copy, user_id=lb.user_id, name=lb.name,
+              description=lb.description, color=lb.color, index=lb.index, shortcut=lb.shortcut)
+        for lb in labels
+    ])
+    splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
+    split_map = {s.pk: _copy_id(ns, "split", s.pk) for s in splits}
+    DatasetSplit.objects.bulk_create([
+        DatasetSplit(id=split_map[s.pk], version=copy, user_id=s.user_id, name=s.name,
+                     description=s.description)
+        for s in splits
+    ])
+    _restore_created_at(DatasetSplit, [(split_map[s.pk], s.created_at) for s in splits])
+
+    item_fields = ("user_id", "name", "description", "text", "extension", "group",
+                   "content_hash", "version", "created_at")
+    for rows in _batches(Item.objects.filter(dataset_version=version), *item_fields):
+        copies = [Item(id=_copy_id(ns, "item", pk), dataset_version=copy,
+                       **dict(zip(item_fields[:-1], values[:-1], strict=True)))
+                  for pk, *values in rows]
+        Item.objects.bulk_create(copies)
+        _restore_created_at(Item, [(c.pk, row[-1]) for c, row in zip(copies, rows, strict=True)])
+
+    for rows in _batches(ItemSplit.objects.filter(split__version=version), "item_id", "split_id"):
+        ItemSplit.objects.bulk_create([
+            ItemSplit(item_id=_copy_id(ns, "item", item_id), split_id=split_map[split_id])
+            for _, item_id, split_id in rows
+        ])
+
+    for rows in _batches(Annotation.objects.filter(split__version=version), "label_id",
+                         "item_id", "split_id", "coordinates", "user_id", "created_at"):
+        copies = [
+            Annotation(id=_copy_id(ns, "annotation", pk), label_id=label_map[label_id],
+                       item_id=_copy_id(ns, "item", item_id), split_id=split_map[split_id],
+                       coordinates=coordinates, user_id=user_id)
+            for pk, label_id, item_id, split_id, coordinates, user_id, _ in rows
+        ]
+        Annotation.objects.bulk_create(copies)
+        _restore_created_at(Annotation,
+                            [(c.pk, row[-1]) for c, row in zip(copies, rows, strict=True)])
+
+    LabelStat.objects.bulk_create([
+        LabelStat(split_id=split_map[row.split_id], kind=row.kind,
+                  label_id=label_map[row.label_id] if row.label_id else None,
+                  count=row.count, annotation_count=row.annotation_count,
+                  item_count=row.item_count)
+        for row in LabelStat.objects.filter(split__version=version)
+    ], batch_size=BATCH)
+    return copy
