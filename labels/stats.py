@@ -59,10 +59,12 @@ class StatsDelta:
         self.add_state(split_id, before, -1)
         self.add_state(split_id, after, 1)
 
-    def drop_label(self, label_id: uuid.UUID) -> None:
-        """Forget the changes to one label's rows (they are about to be deleted)."""
-        for key in [k for k in self._rows if k[2] == label_id]:
-            del self._rows[key]
+    def add(
+        self, split_id: uuid.UUID, kind: str, label_id: uuid.UUID | None, *,
+        annotations: int = 0, items: int = 0,
+    ) -> None:
+        """Move one row by counts computed in aggregate (bulk imports, label deletes)."""
+        self._add(split_id, kind, label_id, annotations, items)
 
     def nonzero(self) -> dict[tuple, tuple[int, int]]:
         return {k: (a, i) for k, (a, i) in self._rows.items() if a or i}

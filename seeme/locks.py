@@ -5,8 +5,18 @@ Lock hierarchy (always taken top-down, each level in primary-key order):
 1. the Version row: item-level writers take it shared (``FOR KEY SHARE``); structural writers
    (label or split create / delete, version or dataset delete) take it exclusively
    (``FOR UPDATE``), so they never run beside an item-level writer of the same version;
-2. ItemSplit membership rows (``FOR UPDATE``): serialise writers of one item in one split;
-3. LabelStat rows (``FOR UPDATE``), taken by ``labels.stats`` just before they are updated.
+2. Item rows (``FOR NO KEY UPDATE``), taken only by writers that add or remove an item's
+   memberships or delete it, so the set of an item's splits holds still while they work (an
+   annotation writer, whose foreign keys take ``FOR KEY SHARE`` on the item at commit, is not
+   blocked by it);
+3. ItemSplit membership rows (``FOR UPDATE``): serialise writers of one item in one split; an
+   annotation can only change (label, split, existence) while its pair's row is locked;
+4. LabelStat rows (``FOR UPDATE``), taken by ``labels.stats`` just before they are updated.
+
+A writer that finds, under a lock, that it needs one more lock of an earlier level (an
+annotation moved to another split meanwhile) takes it out of order; the deadlock this can
+cause is detected by PostgreSQL and the whole transaction is retried by
+``seeme.db.atomic_write``.
 
 On SQLite every transaction starts with ``BEGIN IMMEDIATE`` and so already runs alone; the
 functions still run the SELECT so callers learn whether the rows exist.
@@ -17,7 +27,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from seeme.models import Version
+from seeme.models import Item, Version
 
 
 def _locked_ids(model, ids: Iterable[uuid.UUID], mode: str) -> set[uuid.UUID]:
@@ -49,3 +59,11 @@ def lock_versions_exclusive(version_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     Must be called inside ``transaction.atomic()``.
     """
     return _locked_ids(Version, version_ids, "FOR UPDATE")
+
+
+def lock_items(item_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Lock items whose memberships are about to change; returns the ids that still exist.
+
+    Must be called inside ``transaction.atomic()``, after the version lock.
+    """
+    return _locked_ids(Item, item_ids, "FOR NO KEY UPDATE")

@@ -5,8 +5,9 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
+from labels.models import Annotation
 from seeme.exceptions import NotFound
-from seeme.locks import lock_version_shared, lock_versions_exclusive
+from seeme.locks import lock_items, lock_version_shared, lock_versions_exclusive
 from seeme.models import Version
 from splits.models import ItemSplit
 
@@ -21,6 +22,12 @@ def _lock_exclusive(version: Version) -> None:
         raise NotFound("This dataset version does not exist.")
 
 
+def _lock_item(item_id: uuid.UUID) -> None:
+    """Lock an item whose memberships are about to change; NotFound when it is gone."""
+    if not lock_items([item_id]):
+        raise NotFound("This item does not exist.")
+
+
 def _lock_memberships(pairs: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> set[tuple]:
     """Lock the (item, split) membership rows in id order; returns the pairs that exist."""
     pairs = set(pairs)
@@ -31,3 +38,29 @@ def _lock_memberships(pairs: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> set[tuple
         q |= Q(item_id=item_id, split_id=split_id)
     rows = ItemSplit.objects.select_for_update().filter(q).order_by("id")
     return {(r.item_id, r.split_id) for r in rows}
+
+
+def _locked_annotation(
+    annotation_id: uuid.UUID, also_split_id: uuid.UUID | None = None
+) -> tuple[Annotation, set[tuple]]:
+    """The annotation as it stands once the membership row of its (item, split) pair, and of
+    (item, ``also_split_id``) when given, are locked; with the pairs that exist.
+
+    The annotation is read before the lock to learn its pair and again after: a concurrent
+    writer may have moved it to another split meanwhile, in which case that pair is locked
+    too and the annotation read again. Once the annotation is read under its pair's lock,
+    nobody else can change or delete it before this transaction ends.
+    """
+    held: set[tuple] = set()
+    existing: set[tuple] = set()
+    while True:
+        current = Annotation.objects.filter(pk=annotation_id).first()
+        if current is None:
+            raise NotFound("This annotation does not exist.")
+        wanted = {(current.item_id, current.split_id)}
+        if also_split_id is not None:
+            wanted.add((current.item_id, also_split_id))
+        if wanted <= held:
+            return current, existing
+        existing |= _lock_memberships(wanted - held)
+        held |= wanted

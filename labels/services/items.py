@@ -8,7 +8,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 
 from labels.models import Annotation, Label
-from labels.services._locks import _lock_memberships, _lock_shared
+from labels.services._locks import (
+    _lock_item,
+    _lock_memberships,
+    _lock_shared,
+    _locked_annotation,
+)
 from labels.stats import StatsDelta, pair_states
 from seeme.db import atomic_write
 from seeme.exceptions import InvalidInput, NotFound
@@ -56,10 +61,14 @@ def item_create(
 
 @atomic_write
 def item_add_to_split(*, item: Item, split: DatasetSplit) -> bool:
-    """Make an item a member of a split (unlabelled there); False if it already was."""
+    """Make an item a member of a split (unlabelled there); False if it already was.
+
+    Locks the item, so a concurrent removal cannot delete it as "in no split" meanwhile.
+    """
     _lock_shared(split.version)
     if split.version_id != item.dataset_version_id:
         raise InvalidInput("The item and the split belong to different versions.")
+    _lock_item(item.pk)
     _, created = ItemSplit.objects.get_or_create(item=item, split=split)
     if created:
         delta = StatsDelta()
@@ -83,8 +92,11 @@ def _remove_memberships(pairs: set[tuple], delta: StatsDelta) -> None:
 @atomic_write
 def item_remove_from_split(*, item: Item, split: DatasetSplit) -> bool:
     """Remove an item from a split with its annotations there; returns True when the item,
-    left in no split, was deleted."""
+    left in no split, was deleted. Locks the item first: its set of splits holds still."""
     _lock_shared(split.version)
+    if split.version_id != item.dataset_version_id:
+        raise NotFound("This item is not in this split.")
+    _lock_item(item.pk)
     pair = (item.pk, split.pk)
     if pair not in _lock_memberships([pair]):
         raise NotFound("This item is not in this split.")
@@ -102,6 +114,7 @@ def item_remove_from_split(*, item: Item, split: DatasetSplit) -> bool:
 def item_delete(*, item: Item) -> None:
     """Delete an item with its memberships and annotations in every split."""
     _lock_shared(item.dataset_version)
+    _lock_item(item.pk)
     split_ids = ItemSplit.objects.filter(item=item).values_list("split_id", flat=True)
     pairs = _lock_memberships((item.pk, s) for s in split_ids)
     delta = StatsDelta()
@@ -124,35 +137,50 @@ def _label_of_version(version: Version, label_id) -> Label:
     return label
 
 
-def _require_membership(version: Version, item_id, split_id) -> tuple:
+def _split_of_version(version: Version, split_id) -> DatasetSplit:
     split = DatasetSplit.objects.filter(pk=split_id, version=version).first()
     if split is None:
         raise InvalidInput(
             "The split does not belong to this dataset version.",
             {"split_id": ["unknown split for this version"]},
         )
-    pair = (item_id, split.pk)
-    if pair not in _lock_memberships([pair]):
-        if not Item.objects.filter(pk=item_id, dataset_version=version).exists():
-            raise InvalidInput(
-                "The item does not belong to this dataset version.",
-                {"item_id": ["unknown item for this version"]},
-            )
-        raise InvalidInput(
-            "The item is not a member of this split; add it to the split first.",
-            {"item_id": ["item is not in this split"]},
+    return split
+
+
+def _not_a_member(version: Version, item_id) -> InvalidInput:
+    """The error for an annotation on a pair whose membership row does not exist."""
+    if not Item.objects.filter(pk=item_id, dataset_version=version).exists():
+        return InvalidInput(
+            "The item does not belong to this dataset version.",
+            {"item_id": ["unknown item for this version"]},
         )
-    return pair
+    return InvalidInput(
+        "The item is not a member of this split; add it to the split first.",
+        {"item_id": ["item is not in this split"]},
+    )
 
 
-def _whole_item_replaced(version: Version, item_id, split_id, keep_id=None) -> list:
-    """Ids of whole-item annotations a new whole-item one replaces (single-label datasets)."""
+def _annotations_of(item_id, split_ids: set) -> dict[tuple, list[tuple]]:
+    """(id, label_id, coordinates) of an item's annotations in the given splits, by pair.
+
+    One query; the caller holds the pairs' membership locks, so the answer stays true.
+    """
+    found: dict[tuple, list[tuple]] = {(item_id, s): [] for s in split_ids}
+    rows = Annotation.objects.filter(item_id=item_id, split_id__in=split_ids).values_list(
+        "id", "split_id", "label_id", "coordinates"
+    )
+    for pk, split_id, label_id, coordinates in rows:
+        found[(item_id, split_id)].append((pk, label_id, coordinates))
+    return found
+
+
+def _whole_item_replaced(version: Version, rows: list[tuple], keep_id=None) -> list[tuple]:
+    """The (id, label_id) of the whole-item annotations among ``rows`` that a new whole-item
+    annotation replaces: all of them on a single-label dataset, none on a multi-label one."""
     if version.dataset.multi_label:
         return []
-    qs = Annotation.objects.filter(item_id=item_id, split_id=split_id, coordinates="")
-    if keep_id is not None:
-        qs = qs.exclude(pk=keep_id)
-    return list(qs.values_list("id", "label_id"))
+    return [(pk, label_id) for pk, label_id, coordinates in rows
+            if not coordinates and pk != keep_id]
 
 
 @atomic_write
@@ -161,53 +189,66 @@ def annotation_create(
     coordinates: str = "",
 ) -> Annotation:
     """Annotate an item in a split. On a single-label dataset a whole-item annotation
-    replaces the item's previous whole-item annotation in that split."""
+    replaces the item's previous whole-item annotation in that split.
+
+    Locks the (item, split) membership row, so writers of one pair run one after another.
+    """
     _lock_shared(version)
     label = _label_of_version(version, label_id)
-    item_id, split_id = _require_membership(version, item_id, split_id)
-    before = pair_states([(item_id, split_id)])[(item_id, split_id)]
+    split = _split_of_version(version, split_id)
+    pair = (item_id, split.pk)
+    if pair not in _lock_memberships([pair]):
+        raise _not_a_member(version, item_id)
+    rows = _annotations_of(item_id, {split.pk})[pair]
+    before = Counter(row[1] for row in rows)
     after = Counter(before)
     if not coordinates:
-        replaced = _whole_item_replaced(version, item_id, split_id)
+        replaced = _whole_item_replaced(version, rows)
         for _, old_label in replaced:
             after[old_label] -= 1
-        Annotation.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
+        if replaced:
+            Annotation.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
     annotation = Annotation.objects.create(
-        label=label, item_id=item_id, split_id=split_id, coordinates=coordinates, user=user
+        label=label, item_id=item_id, split_id=split.pk, coordinates=coordinates, user=user
     )
     after[label.pk] += 1
     delta = StatsDelta()
-    delta.change(split_id, before, +after)
+    delta.change(split.pk, before, +after)
     delta.apply()
     return annotation
 
 
 @atomic_write
 def annotation_update(*, annotation: Annotation, data: dict) -> Annotation:
-    """Change an annotation's label, split or coordinates, moving the counts with it."""
+    """Change an annotation's label, split or coordinates, moving the counts with it.
+
+    Locks the membership rows of the annotation's pair and of the target pair, then works
+    on the annotation as it is under those locks (not as the caller last saw it).
+    """
     version = annotation.split.version
     _lock_shared(version)
-    current = Annotation.objects.filter(pk=annotation.pk).first()
-    if current is None:
-        raise NotFound("This annotation does not exist.")
-    label = _label_of_version(version, data.get("label_id", current.label_id))
+    label = _label_of_version(version, data["label_id"]) if "label_id" in data else None
+    target = _split_of_version(version, data["split_id"]).pk if "split_id" in data else None
+    current, existing = _locked_annotation(annotation.pk, target)
+    label_id = current.label_id if label is None else label.pk
     old_pair = (current.item_id, current.split_id)
-    if "split_id" in data and data["split_id"] != current.split_id:
-        new_pair = _require_membership(version, current.item_id, data["split_id"])
-    else:
-        new_pair = old_pair
-    _lock_memberships({old_pair, new_pair})
-    states = pair_states({old_pair, new_pair})
-    befores = {p: Counter(s) for p, s in states.items()}
+    new_pair = old_pair if target is None else (current.item_id, target)
+    if new_pair not in existing:
+        raise _not_a_member(version, current.item_id)
+    rows = _annotations_of(current.item_id, {old_pair[1], new_pair[1]})
+    befores = {pair: Counter(row[1] for row in found) for pair, found in rows.items()}
+    states = {pair: Counter(before) for pair, before in befores.items()}
     states[old_pair][current.label_id] -= 1
     coordinates = data.get("coordinates", current.coordinates)
     if not coordinates:
-        replaced = _whole_item_replaced(version, new_pair[0], new_pair[1], keep_id=current.pk)
+        replaced = _whole_item_replaced(version, rows[new_pair], keep_id=current.pk)
         for _, old_label in replaced:
             states[new_pair][old_label] -= 1
-        Annotation.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
-    states[new_pair][label.pk] += 1
-    current.label = label
+        if replaced:
+            Annotation.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
+    states[new_pair][label_id] += 1
+    if label is not None:
+        current.label = label
     current.split_id = new_pair[1]
     current.coordinates = coordinates
     current.save()
@@ -220,14 +261,12 @@ def annotation_update(*, annotation: Annotation, data: dict) -> Annotation:
 
 @atomic_write
 def annotation_delete(*, annotation: Annotation) -> Annotation:
-    """Delete an annotation; returns it as it was."""
+    """Delete an annotation; returns it as it was (under its pair's lock, not as the caller
+    last saw it)."""
     _lock_shared(annotation.split.version)
-    pair = (annotation.item_id, annotation.split_id)
-    _lock_memberships([pair])
-    current = Annotation.objects.filter(pk=annotation.pk).first()
-    if current is None:
-        raise NotFound("This annotation does not exist.")
-    before = pair_states([pair])[pair]
+    current, _ = _locked_annotation(annotation.pk)
+    pair = (current.item_id, current.split_id)
+    before = Counter(row[1] for row in _annotations_of(current.item_id, {pair[1]})[pair])
     after = Counter(before)
     after[current.label_id] -= 1
     Annotation.objects.filter(pk=current.pk).delete()

@@ -1,19 +1,19 @@
 """Structural writes: datasets with default splits, splits and labels (exclusive version lock)."""
 
-from collections import Counter
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError
-from django.db.models import Max
+from django.db.models import Count, Exists, Max, OuterRef
 
-from labels.models import Annotation, Label
+from labels.models import Annotation, Label, LabelStat
 from labels.services._locks import _lock_exclusive
-from labels.stats import StatsDelta, pair_states, rows_create_for_label, rows_create_for_split
+from labels.stats import StatsDelta, rows_create_for_label, rows_create_for_split
 from seeme.db import atomic_write
 from seeme.exceptions import Conflict
 from seeme.models import ContentType, Dataset, Version
 from seeme.services import version_create
 from splits.models import DEFAULT_SPLIT_NAMES, DatasetSplit, ItemSplit
+
+Kind = LabelStat.Kind
 
 # -- datasets and splits --------------------------------------------------------------------
 
@@ -108,16 +108,26 @@ def label_update(*, label: Label, data: dict) -> Label:
 
 @atomic_write
 def label_delete(*, label: Label) -> None:
-    """Delete a label and its annotations; items left bare count as unlabelled again."""
+    """Delete a label and its annotations; items left bare count as unlabelled again.
+
+    Counts in aggregate (one grouped query, whatever the number of annotations): per split,
+    the total row loses the label's annotations and the unlabelled row gains the items whose
+    only annotations there had this label. Other labels' rows do not move; the label's own
+    rows go with the label.
+    """
     _lock_exclusive(label.version)
-    pairs = set(Annotation.objects.filter(label=label).values_list("item_id", "split_id"))
+    other_labels = Annotation.objects.filter(
+        split_id=OuterRef("split_id"), item_id=OuterRef("item_id")
+    ).exclude(label_id=label.pk)
+    per_split = (
+        Annotation.objects.filter(label=label).values("split_id")
+        .annotate(n=Count("id"), bare=Count("item_id", distinct=True, filter=~Exists(other_labels)))
+        .order_by()
+    )
     delta = StatsDelta()
-    for (_item_id, split_id), before in pair_states(pairs).items():
-        after = Counter(before)
-        del after[label.pk]
-        delta.change(split_id, before, after)
-    # The label's own rows go with the label; only the other rows need moving.
-    delta.drop_label(label.pk)
+    for row in per_split:
+        delta.add(row["split_id"], Kind.TOTAL, None, annotations=-row["n"])
+        delta.add(row["split_id"], Kind.UNLABELLED, None, items=row["bare"])
     delta.apply()
     Annotation.objects.filter(label=label).delete()
     Label.objects.filter(pk=label.pk).delete()
