@@ -37,6 +37,107 @@ def label_stats_for_version(*, version_id: uuid.UUID) -> QuerySet[LabelStat]:
 
 
 @dataclass(frozen=True)
+class MatrixCell:
+    """One split's numbers in one row; ``share`` is item_count in % of the split's items
+    (None when the split has no items)."""
+
+    split: DatasetSplit
+    item_count: int
+    annotation_count: int
+    share: float | None
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """A label row (``label`` set), the unlabelled row or the totals row; one cell a split."""
+
+    kind: str
+    label: Label | None
+    cells: list[MatrixCell]
+
+
+@dataclass(frozen=True)
+class StatsMatrix:
+    """The split x label matrix of a version, as persisted in its LabelStat rows."""
+
+    splits: list[DatasetSplit]
+    labels: list[Label]
+    rows: list[MatrixRow]
+    unlabelled: MatrixRow
+    totals: MatrixRow
+
+
+def label_stats_matrix(*, version_id: uuid.UUID) -> StatsMatrix:
+    """The split x label matrix: a column per split (creation order), a row per label (by
+    index), the unlabelled row and the split-total row. Reads only DatasetSplit, Label and
+    LabelStat rows (three queries, O(labels x splits)); never recounts."""
+    splits = list(DatasetSplit.objects.filter(version_id=version_id).order_by("created_at", "id"))
+    labels = list(Label.objects.filter(version_id=version_id).order_by("index", "id"))
+    stored = {
+        (row.split_id, row.kind, row.label_id): row
+        for row in LabelStat.objects.filter(split__version_id=version_id).only(
+            "split_id", "kind", "label_id", "item_count", "annotation_count"
+        )
+    }
+    split_items = {}
+    for split in splits:
+        total = stored.get((split.pk, Kind.TOTAL, None))
+        split_items[split.pk] = total.item_count if total else 0
+
+    def row(kind: str, label: Label | None) -> MatrixRow:
+        cells = []
+        for split in splits:
+            stat = stored.get((split.pk, kind, label.pk if label else None))
+            items = stat.item_count if stat else 0
+            whole = split_items[split.pk]
+            cells.append(MatrixCell(
+                split=split,
+                item_count=items,
+                annotation_count=stat.annotation_count if stat else 0,
+                share=100 * items / whole if whole else None,
+            ))
+        return MatrixRow(kind=kind, label=label, cells=cells)
+
+    return StatsMatrix(
+        splits=splits,
+        labels=labels,
+        rows=[row(Kind.LABEL, label) for label in labels],
+        unlabelled=row(Kind.UNLABELLED, None),
+        totals=row(Kind.TOTAL, None),
+    )
+
+
+CSV_HEADER = ["split", "split_id", "row", "label", "label_id", "label_index", "item_count",
+              "annotation_count", "share_of_split_items_percent"]
+# A cell starting with one of these is a formula to a spreadsheet: quote it (OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def label_stats_csv_rows(*, version_id: uuid.UUID) -> list[list]:
+    """The matrix as CSV rows, header first: one row per split and label (label index
+    order), then the split's unlabelled and total rows. The one source of the CSV download
+    of the version page and of the API. Same queries as ``label_stats_matrix``."""
+    matrix = label_stats_matrix(version_id=version_id)
+    rows: list[list] = [CSV_HEADER]
+    for column, split in enumerate(matrix.splits):
+        for line in [*matrix.rows, matrix.unlabelled, matrix.totals]:
+            cell = line.cells[column]
+            label = line.label
+            rows.append([
+                _csv_text(split.name), str(split.pk), line.kind,
+                _csv_text(label.name) if label else "", str(label.pk) if label else "",
+                label.index if label else "",
+                cell.item_count, cell.annotation_count,
+                "" if cell.share is None else f"{cell.share:.2f}",
+            ])
+    return rows
+
+
+@dataclass(frozen=True)
 class Counts:
     annotation_count: int
     item_count: int

@@ -1,8 +1,10 @@
 """API views of labels, label statistics and annotations."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from labels import selectors, services
@@ -12,11 +14,25 @@ from labels.api.serializers import (
     LabelSerializer,
     LabelStatSerializer,
 )
+from labels.exports import label_stats_csv_response
 from labels.models import Annotation, Label, LabelStat
 from seeme.api.scoping import ANNOTATE, VersionChildMixin, path_uuid
 from splits.models import DatasetSplit
 
 ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets ``Accept: text/csv`` through negotiation; the CSV itself is a plain HttpResponse,
+    so this only renders errors (as a one-column ``message`` CSV)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        message = data.get("message", "") if isinstance(data, dict) else str(data or "")
+        return f"message\r\n{message}\r\n".encode()
 
 
 @extend_schema_view(
@@ -86,6 +102,23 @@ class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
         if row is None:
             raise NotFound()
         return Response(LabelStatSerializer(row).data)
+
+    def get_renderers(self):
+        if self.action == "matrix_csv":
+            return [JSONRenderer(), CSVRenderer()]
+        return super().get_renderers()
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.STR,
+            description="Header `split,split_id,row,label,label_id,label_index,item_count,"
+                        "annotation_count,share_of_split_items_percent`; then, per split, a "
+                        "`label` row per label (by index), an `unlabelled` and a `total` row.",
+        ), 404: ERROR},
+    )
+    def matrix_csv(self, request, *args, **kwargs):
+        """The version's split x label matrix as CSV (the version page's download)."""
+        return label_stats_csv_response(version=self.scoped_version)
 
 
 class AnnotationViewSet(VersionChildMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,

@@ -62,6 +62,7 @@ tool_routes = [
             name="version-diff"),
     re_path(rf"^{VERSION}/new/?$", _tool("post", "duplicate"), name="version-duplicate"),
 ]
+stats_csv = LabelStatViewSet.as_view({"get": "matrix_csv"})
 
 urlpatterns = [
     path("login", LoginView.as_view(), name="login-api"),
@@ -72,6 +73,9 @@ urlpatterns = [
          label_stats, name="label-stats"),
     path("datasets/<str:dataset_id>/versions/<str:version_id>/labels/stats/splits/<str:split_id>",
          split_total, name="split-total"),
+    # Before the router: its label detail route would take "stats.csv" for a label id.
+    path("datasets/<str:dataset_id>/versions/<str:version_id>/labels/stats.csv",
+         stats_csv, name="label-stats-csv"),
     *tool_routes,
     *router.urls,
 ]
