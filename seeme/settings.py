@@ -137,7 +137,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dataset-list"
+# Namespaced: the bare "dataset-list" is the API router's /api/v1/datasets.
+LOGIN_REDIRECT_URL = "seeme:dataset-list"
 LOGOUT_REDIRECT_URL = "login"
 
 # Registration through POST /api/v1/register is open unless this says otherwise.

@@ -4,13 +4,32 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from seeme import views
 from seeme.api import errors
+
+VERSION = "datasets/<uuid:dataset_id>/versions/<uuid:version_id>/"
+
+# Page names live in app namespaces ("seeme:dataset-list"): the API router already uses the
+# bare names (dataset-list, version-detail, item-list ...).
+pages = ([
+    path("", views.dataset_list, name="dataset-list"),
+    path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
+    path(VERSION, views.version_detail, name="version-detail"),
+    path(VERSION + "items/", views.item_list, name="item-list"),
+    path(VERSION + "items/<uuid:item_id>/", views.item_detail, name="item-detail"),
+], "seeme")
 
 urlpatterns = [
     path("api/v1/", include("seeme.api.routes")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
+    path("login/", views.LoginPage.as_view(), name="login"),
+    path("logout/", views.LogoutPage.as_view(), name="logout"),
+    path("", include(pages)),
+    path("", include("splits.urls")),
+    path("", include("labels.urls")),
+    path("", include("labels.tools_urls")),
 ]
 
 handler404 = "seeme.urls.not_found"

@@ -1,0 +1,12 @@
+"""Split pages."""
+
+from django.urls import path
+
+from splits import views
+
+app_name = "splits"
+
+urlpatterns = [
+    path("datasets/<uuid:dataset_id>/versions/<uuid:version_id>/splits/<uuid:split_id>/",
+         views.split_detail, name="split-detail"),
+]
