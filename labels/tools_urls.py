@@ -1,0 +1,17 @@
+"""Pages of the split tools (assignment, health, comparison, duplicate)."""
+
+from django.urls import path
+
+from labels import tools_views as views
+
+app_name = "tools"
+
+VERSION = "datasets/<uuid:dataset_id>/versions/<uuid:version_id>/"
+
+urlpatterns = [
+    path(VERSION + "splits/assign/", views.split_assign, name="split-assign"),
+    path(VERSION + "health/", views.version_health, name="version-health"),
+    path(VERSION + "health.csv", views.version_health_csv, name="version-health-csv"),
+    path(VERSION + "compare/", views.version_compare, name="version-compare"),
+    path(VERSION + "duplicate/", views.version_duplicate_page, name="version-duplicate"),
+]

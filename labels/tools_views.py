@@ -1,0 +1,204 @@
+"""Pages of the split tools: assign by ratio (editors), split health (+ CSV), compare and
+duplicate versions. Access follows the API: unknown or foreign ids are a 404, too low a role
+a 403."""
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from labels.api.tools import query_string
+from labels.assignment import RatioError, parse_ratios
+from labels.reports import split_health, split_health_csv, version_diff
+from labels.services.assignment import items_assign_to_splits
+from labels.services.versions import version_duplicate
+from seeme.api.scoping import EDIT, RANK_NAMES
+from seeme.exceptions import ServiceError
+from seeme.models import Item, Version
+from seeme.views import version_for_page
+
+RANKS = {name: rank for rank, name in RANK_NAMES.items()}
+
+
+def _editable_version(request, dataset_id, version_id) -> Version:
+    version = version_for_page(request, dataset_id, version_id)
+    if RANKS[version.role] < EDIT:
+        raise PermissionDenied("Changing splits needs the editor role on this dataset.")
+    return version
+
+
+class AssignForm(forms.Form):
+    ratios = forms.CharField(
+        max_length=2000, help_text="split=ratio pairs adding up to 1, e.g. train=0.8,valid=0.2"
+    )
+    scope = forms.ChoiceField(choices=[("unassigned", "Only items in no split"),
+                                       ("all", "All items of the version (re-place them)")])
+    stratify = forms.BooleanField(required=False,
+                                  help_text="Keep every label's ratios within one item.")
+    group_by = forms.ChoiceField(choices=[("none", "No groups"),
+                                          ("name_prefix", "Name prefix before the separator"),
+                                          ("field", "The item's group field")])
+    separator = forms.CharField(max_length=16, required=False, strip=False, initial="_")
+    seed = forms.CharField(max_length=255, required=False,
+                           help_text="The same seed gives the same assignment.")
+
+    def clean_ratios(self):
+        try:
+            parse_ratios(self.cleaned_data["ratios"])
+        except RatioError as exc:
+            raise forms.ValidationError(exc.errors) from exc
+        return self.cleaned_data["ratios"]
+
+
+def _preview_rows(result: dict) -> dict:
+    """The dry-run table: one column group per split, a row per label plus unlabelled and
+    total, each cell (before, after, after - before) in items."""
+    splits = result["splits"]
+
+    def cell(before: int, after: int) -> dict:
+        return {"before": before, "after": after, "delta": after - before}
+
+    labels = splits[0]["labels"] if splits else []
+    rows = [{"name": lb["name"],
+             "cells": [cell(s["labels"][i]["before"]["items"], s["labels"][i]["after"]["items"])
+                       for s in splits]}
+            for i, lb in enumerate(labels)]
+    rows.append({"name": "unlabelled", "kind": "unlabelled",
+                 "cells": [cell(s["before"]["unlabelled"], s["after"]["unlabelled"])
+                           for s in splits]})
+    total = {"name": "Total", "cells": [cell(s["before"]["items"], s["after"]["items"])
+                                        for s in splits]}
+    return {"splits": [s["name"] for s in splits], "rows": rows, "total": total}
+
+
+@login_required
+def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
+    """Form + dry-run preview; "Apply" writes and goes back to the version page."""
+    version = _editable_version(request, dataset_id, version_id)
+    names = list(version.splits.order_by("created_at", "id").values_list("name", flat=True))
+    default = {"train": 0.8, "valid": 0.1, "test": 0.1}
+    initial = ",".join(f"{n}={default[n]}" for n in names) if set(names) == set(default) else ""
+    form = AssignForm(request.POST or None,
+                      initial={"ratios": initial, "separator": "_", "scope": "unassigned"})
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        apply = request.POST.get("action") == "apply"
+        data = form.cleaned_data
+        try:
+            result = items_assign_to_splits(version=version, dry_run=not apply, **data)
+        except ServiceError as exc:
+            field = next((f for f in exc.errors if f in form.fields), None)
+            form.add_error(field, exc.message)
+        else:
+            if apply:
+                messages.success(request, f"Assigned {result.considered} item(s): "
+                                          f"{result.moved} moved, {result.unchanged} unchanged.")
+                return redirect("seeme:version-detail", dataset_id=version.dataset_id,
+                                version_id=version.pk)
+            preview = {"result": result, "table": _preview_rows(result.as_dict())}
+    return render(request, "splits/assign.html", {
+        "dataset": version.dataset, "version": version, "form": form, "preview": preview,
+        "split_names": names,
+    })
+
+
+def _health_params(request) -> dict:
+    params = {}
+    for name, low, high in (("share_threshold", 0, 1), ("under_represented_ratio", 0, 1),
+                            ("unlabelled_threshold", 0, 1)):
+        raw = request.GET.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        if low <= value <= high:
+            params[name] = value
+    return params
+
+
+@login_required
+def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
+    """Split health findings, each linked to the item browser or to its items."""
+    version = version_for_page(request, dataset_id, version_id)
+    report = split_health(version=version, **_health_params(request))
+    browser = reverse("seeme:item-list", kwargs={"dataset_id": version.dataset_id,
+                                                 "version_id": version.pk})
+    ids = {i for f in report.findings for i in f.item_ids}
+    names = dict(Item.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    findings = []
+    for f in report.findings:
+        findings.append({
+            "finding": f,
+            "links": [{"url": browser + "?" + query_string(flt),
+                       "text": _filter_text(flt, report)} for flt in f.filters],
+            "items": [{"url": reverse("seeme:item-detail", kwargs={
+                "dataset_id": version.dataset_id, "version_id": version.pk, "item_id": i}),
+                "name": names.get(i) or str(i)} for i in f.item_ids],
+        })
+    return render(request, "splits/health.html", {
+        "dataset": version.dataset, "version": version, "report": report,
+        "findings": findings, "can_edit": RANKS[version.role] >= EDIT,
+    })
+
+
+def _filter_text(filters: dict, report) -> str:
+    splits = {s.split.pk: s.split.name for s in report.splits}
+    labels = {lb.pk: lb.name for lb in report.labels}
+    parts = []
+    if "labelId" in filters:
+        parts.append(f"{labels.get(filters['labelId'], 'label')} items")
+    if filters.get("onlyUnlabelled"):
+        parts.append("unlabelled items")
+    if "splitId" in filters:
+        parts.append(f"in {splits.get(filters['splitId'], 'split')}")
+    return " ".join(parts) or "items"
+
+
+@login_required
+def version_health_csv(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
+    version = version_for_page(request, dataset_id, version_id)
+    report = split_health(version=version, **_health_params(request))
+    response = HttpResponse(split_health_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="split-health-{version.pk}.csv"'
+    return response
+
+
+@login_required
+def version_compare(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
+    """This version against another of the dataset (``?other=<id>``), split by split."""
+    version = version_for_page(request, dataset_id, version_id)
+    versions = list(version.dataset.versions.order_by("created_at", "id"))
+    other = None
+    raw = request.GET.get("other")
+    if raw:
+        try:
+            other_id = uuid.UUID(raw)
+        except ValueError as exc:
+            raise Http404("No such version.") from exc
+        other = next((v for v in versions if v.pk == other_id), None)
+        if other is None:
+            raise Http404("No such version.")
+    else:
+        other = next((v for v in reversed(versions) if v.pk != version.pk), None)
+    diff = version_diff(base=version, other=other) if other else None
+    return render(request, "splits/compare.html", {
+        "dataset": version.dataset, "version": version, "versions": versions,
+        "other": other, "diff": diff, "can_edit": RANKS[version.role] >= EDIT,
+    })
+
+
+@login_required
+@require_POST
+def version_duplicate_page(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
+    version = _editable_version(request, dataset_id, version_id)
+    copy = version_duplicate(version=version, user=request.user)
+    messages.success(request, f"Version {version.name} duplicated as {copy.name}.")
+    return redirect("seeme:version-detail", dataset_id=version.dataset_id, version_id=copy.pk)
