@@ -4,7 +4,6 @@ a 403."""
 
 import uuid
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from labels.api.tools import query_string
-from labels.assignment import RatioError, parse_ratios
+from labels.forms import AssignForm, preview_rows
 from labels.reports import split_health, split_health_csv, version_diff
 from labels.services.assignment import items_assign_to_splits
 from labels.services.versions import version_duplicate
@@ -31,50 +30,6 @@ def _editable_version(request, dataset_id, version_id) -> Version:
     if RANKS[version.role] < EDIT:
         raise PermissionDenied("Changing splits needs the editor role on this dataset.")
     return version
-
-
-class AssignForm(forms.Form):
-    ratios = forms.CharField(
-        max_length=2000, help_text="split=ratio pairs adding up to 1, e.g. train=0.8,valid=0.2"
-    )
-    scope = forms.ChoiceField(choices=[("unassigned", "Only items in no split"),
-                                       ("all", "All items of the version (re-place them)")])
-    stratify = forms.BooleanField(required=False,
-                                  help_text="Keep every label's ratios within one item.")
-    group_by = forms.ChoiceField(choices=[("none", "No groups"),
-                                          ("name_prefix", "Name prefix before the separator"),
-                                          ("field", "The item's group field")])
-    separator = forms.CharField(max_length=16, required=False, strip=False, initial="_")
-    seed = forms.CharField(max_length=255, required=False,
-                           help_text="The same seed gives the same assignment.")
-
-    def clean_ratios(self):
-        try:
-            parse_ratios(self.cleaned_data["ratios"])
-        except RatioError as exc:
-            raise forms.ValidationError(exc.errors) from exc
-        return self.cleaned_data["ratios"]
-
-
-def _preview_rows(result: dict) -> dict:
-    """The dry-run table: one column group per split, a row per label plus unlabelled and
-    total, each cell (before, after, after - before) in items."""
-    splits = result["splits"]
-
-    def cell(before: int, after: int) -> dict:
-        return {"before": before, "after": after, "delta": after - before}
-
-    labels = splits[0]["labels"] if splits else []
-    rows = [{"name": lb["name"],
-             "cells": [cell(s["labels"][i]["before"]["items"], s["labels"][i]["after"]["items"])
-                       for s in splits]}
-            for i, lb in enumerate(labels)]
-    rows.append({"name": "unlabelled", "kind": "unlabelled",
-                 "cells": [cell(s["before"]["unlabelled"], s["after"]["unlabelled"])
-                           for s in splits]})
-    total = {"name": "Total", "cells": [cell(s["before"]["items"], s["after"]["items"])
-                                        for s in splits]}
-    return {"splits": [s["name"] for s in splits], "rows": rows, "total": total}
 
 
 @login_required
@@ -101,7 +56,7 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
                                           f"{result.moved} moved, {result.unchanged} unchanged.")
                 return redirect("seeme:version-detail", dataset_id=version.dataset_id,
                                 version_id=version.pk)
-            preview = {"result": result, "table": _preview_rows(result.as_dict())}
+            preview = {"result": result, "table": preview_rows(result.as_dict())}
     return render(request, "splits/assign.html", {
         "dataset": version.dataset, "version": version, "form": form, "preview": preview,
         "split_names": names,
