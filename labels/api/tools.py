@@ -6,7 +6,12 @@ from urllib.parse import urlencode
 from django.db.models import Prefetch
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import renderers, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -40,6 +45,7 @@ from splits.models import DatasetSplit
 ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 255}, {"type": "integer"}]})
 class SeedField(serializers.Field):
     """A string or an integer, kept as a string (the hash input)."""
 
@@ -57,10 +63,18 @@ class SeedField(serializers.Field):
         return str(value)
 
 
+@extend_schema_field({"oneOf": [
+    {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
+    {"type": "string", "example": "train=0.8,valid=0.1,test=0.1"},
+]})
+class RatiosField(serializers.JSONField):
+    pass
+
+
 class AssignSerializer(serializers.Serializer):
     """Body of ``splits/assign``."""
 
-    ratios = serializers.JSONField(
+    ratios = RatiosField(
         help_text='Split name to ratio, e.g. {"train": 0.8, "valid": 0.1, "test": 0.1} (or '
                   'the string "train=0.8,valid=0.1,test=0.1"); ratios >= 0 adding up to 1.'
     )
