@@ -24,7 +24,7 @@ from labels.filtersets import ItemFilterSet
 from labels.models import Annotation, Label
 from labels.selectors import label_stats_matrix
 from seeme.api.scoping import RANK_NAMES, READ, rank_of, with_share_role
-from seeme.models import Item, Version
+from seeme.models import Dataset, Item, Version
 from seeme.selectors import dataset_list_visible
 from splits.models import DatasetSplit, ItemSplit
 
@@ -52,7 +52,16 @@ def version_for_page(request, dataset_id: uuid.UUID, version_id: uuid.UUID) -> V
     if rank < READ:
         raise Http404("No such version.")
     version.role = RANK_NAMES[rank]
+    version.role_label = role_label(user, version.dataset, version.share_role)
     return version
+
+
+def role_label(user, dataset: Dataset, share_role: str | None) -> str:
+    """What the user is to the dataset, as shown on a badge: owner, their share role, or
+    staff (who may do anything, like an owner, without being one)."""
+    if dataset.owner_id == user.pk:
+        return "owner"
+    return share_role or ("staff" if user.is_staff else "none")
 
 
 # -- sign in / out ----------------------------------------------------------------------------
@@ -114,7 +123,7 @@ def dataset_list(request):
         datasets = datasets.filter(name__icontains=query)
     page = Paginator(datasets, DATASETS_PER_PAGE).get_page(request.GET.get("page"))
     for dataset in page.object_list:
-        dataset.role = RANK_NAMES[rank_of(user, dataset, dataset.share_role)]
+        dataset.role_label = role_label(user, dataset, dataset.share_role)
     return render(request, "seeme/dataset_list.html", {"page": page, "query": query})
 
 
@@ -133,7 +142,6 @@ def dataset_detail(request, dataset_id: uuid.UUID):
     if dataset.latest_version_id:
         return redirect("seeme:version-detail", dataset_id=dataset.pk,
                         version_id=dataset.latest_version_id)
-    dataset.role = RANK_NAMES[rank_of(user, dataset, dataset.share_role)]
     return render(request, "seeme/dataset_empty.html", {"dataset": dataset})
 
 

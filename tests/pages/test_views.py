@@ -499,4 +499,4 @@ def test_staff_see_every_dataset(db, world):
     staff = UserFactory(is_staff=True)
     response = page_client(staff).get(urls(world)["version"])
     assert response.status_code == 200
-    assert b'class="badge badge--owner"' in response.content
+    assert b'class="badge badge--staff"' in response.content
