@@ -1,10 +1,15 @@
 """Transaction helpers shared by every service."""
 
 import functools
+import json
 import logging
 import time
+from collections.abc import Iterable, Iterator, Sequence
 
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
+from django.db.models import Field, Model
+from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +49,120 @@ def atomic_write(func):
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+# -- bulk inserts whose cost in queries does not grow with the rows ----------------------------
+
+
+def _insert_fields(model: type[Model]) -> list[Field]:
+    return [f for f in model._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
+
+
+def _complete(
+    model: type[Model], names: Sequence[str], rows: Iterable[Sequence]
+) -> tuple[list[Field], Iterator[list]]:
+    """Every insertable field, and the rows with the fields not in ``names`` filled in with
+    their model default (a callable one called per row; ``auto_now``: now)."""
+    fields = _insert_fields(model)
+    given = {model._meta.get_field(name).name: i for i, name in enumerate(names)}
+    now = timezone.now()
+    fillers = []
+    for f in fields:
+        if f.name in given:
+            fillers.append((given[f.name], None))
+        elif f.has_default() and callable(f.default):
+            fillers.append((None, f.default))
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            fillers.append((None, lambda: now))
+        else:
+            value = f.get_default()
+            fillers.append((None, lambda value=value: value))
+    completed = (
+        [row[i] if i is not None else make() for i, make in fillers] for row in rows
+    )
+    return fields, completed
+
+
+# Fields whose str / int / bool / None values go to every database as they are.
+_PLAIN_FIELDS = {"CharField", "TextField", "IntegerField", "PositiveIntegerField",
+                 "BigIntegerField", "SmallIntegerField", "BooleanField"}
+_PLAIN_VALUES = {str, int, bool, type(None)}
+
+
+def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Insert ``rows`` (Python values, one per field named in ``names``; other fields take
+    their model default) in ONE statement.
+
+    Django's ``bulk_create`` needs more statements as rows grow (SQLite allows 999 parameters
+    a statement, PostgreSQL 65,535). Here the rows travel as one parameter per column: on
+    PostgreSQL one array per column, unnested; on SQLite one JSON document read by
+    ``json_each``. This and ``copy_rows`` are the only vendor-specific writes. No model
+    ``save()`` runs and nothing is read back (not even auto-increment keys).
+    """
+    if not rows:
+        return
+    fields, completed = _complete(model, names, rows)
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is asked once per value below
+    ops = conn.ops
+    table = ops.quote_name(model._meta.db_table)
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    preps = [(f.get_internal_type() in _PLAIN_FIELDS, f.get_db_prep_save) for f in fields]
+    prepared = [
+        [v if plain and type(v) in _PLAIN_VALUES else prep(v, conn)
+         for (plain, prep), v in zip(preps, row, strict=True)]
+        for row in completed
+    ]
+    if conn.vendor == "postgresql":
+        # %b: binary arrays, no text escaping of every string on the way.
+        arrays = ", ".join(f"%b::{f.cast_db_type(conn)}[]" for f in fields)
+        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
+        params = [list(column) for column in zip(*prepared, strict=True)]
+    else:
+        picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(fields)))
+        sql = f"INSERT INTO {table} ({columns}) SELECT {picks} FROM json_each(%s)"
+        params = [json.dumps(prepared, default=str)]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def insert_objects(objs: Sequence[Model]) -> None:
+    """Insert unsaved model instances of one model in ONE statement (see ``insert_rows``).
+
+    Fills ``auto_now``/``auto_now_add`` fields like ``save()`` would. Auto-increment keys are
+    left to the database and not read back.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = _insert_fields(model)
+    rows = [[f.pre_save(obj, add=True) for f in fields] for obj in objs]
+    insert_rows(model, [f.name for f in fields], rows)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def copy_rows(
+    model: type[Model], names: Sequence[str], rows: Iterable[Sequence], chunk: int = 50_000
+) -> None:
+    """Stream many rows into a table, as fast as the database takes them: ``COPY ... FROM
+    STDIN`` on PostgreSQL (values must already be what psycopg adapts: UUID, aware datetime,
+    str, int, None), ``insert_rows`` by chunks elsewhere. Fields not in ``names`` take their
+    model default. For bulk generators and imports."""
+    if connection.vendor != "postgresql":
+        batch: list[Sequence] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= chunk:
+                insert_rows(model, names, batch)
+                batch = []
+        insert_rows(model, names, batch)
+        return
+    fields, completed = _complete(model, names, rows)
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in completed:
+                copy.write_row(row)

@@ -2,13 +2,15 @@
 
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
 from labels.models import Annotation, Label
 from labels.services._locks import _lock_shared
 from labels.stats import StatsDelta
-from seeme.db import atomic_write
+from seeme.db import atomic_write, insert_rows
 from seeme.exceptions import InvalidInput, NotFound
 from seeme.models import ContentType, Item, text_content_hash
 from splits.models import DatasetSplit, ItemSplit
@@ -16,7 +18,9 @@ from splits.models import DatasetSplit, ItemSplit
 # -- add_inferences ---------------------------------------------------------------------------
 
 TEXT_CONTENT_TYPES = {ContentType.TEXT, ContentType.NER}
-BULK_BATCH = 2000
+ITEM_COLUMNS = ("id", "created_at", "updated_at", "dataset_version", "user", "name",
+                "description", "extension", "text", "content_hash")
+ANNOTATION_COLUMNS = ("label", "item", "split", "coordinates", "user")
 
 
 def _predictions(inference: dict, multi_label: bool) -> list[tuple[str, str]]:
@@ -42,9 +46,10 @@ def add_inferences(
 ) -> list[uuid.UUID]:
     """Turn inferences into new items of the split (annotated when ``keep_annotations``).
 
-    One transaction; the number of queries grows only with batches of 2,000 rows, and the
-    statistics move in one aggregated update. A prediction naming no label of the version
-    fails the whole request. Returns the new item ids, in the order of ``inferences``.
+    One transaction and a fixed number of queries, however many inferences: one INSERT per
+    table (``seeme.db.insert_rows``) and one aggregated update of the statistics. A
+    prediction naming no label of the version fails the whole request. Returns the new item
+    ids, in the order of ``inferences``.
     """
     version = split.version
     _lock_shared(version)
@@ -60,30 +65,30 @@ def add_inferences(
             {"inferences": [f"unknown label {name!r}" for name in unknown]},
         )
     as_text = version.dataset.content_type in TEXT_CONTENT_TYPES
-    items = [
-        Item(
-            dataset_version=version, user=user, name=inf.get("name") or "",
-            description=inf.get("description") or "", extension=inf.get("extension") or "",
-            text=(inf.get("result") or "") if as_text else "",
-            content_hash=text_content_hash(inf.get("result") or "") if as_text else "",
-        )
-        for inf in inferences
-    ]
-    Item.objects.bulk_create(items, batch_size=BULK_BATCH)
-    ItemSplit.objects.bulk_create(
-        [ItemSplit(item=item, split=split) for item in items], batch_size=BULK_BATCH
-    )
-    annotations = []
+    user_id = getattr(user, "pk", None)
+    now = timezone.now()
+    item_ids = [uuid.uuid4() for _ in inferences]
+    item_rows = []
+    for i, (item_id, inf) in enumerate(zip(item_ids, inferences, strict=True)):
+        text = (inf.get("result") or "") if as_text else ""
+        # One microsecond apart: item lists (creation order) keep the inferences' order.
+        at = now + timedelta(microseconds=i)
+        item_rows.append((
+            item_id, at, at, version.pk, user_id, inf.get("name") or "",
+            inf.get("description") or "", inf.get("extension") or "", text,
+            text_content_hash(text),
+        ))
+    insert_rows(Item, ITEM_COLUMNS, item_rows)
+    insert_rows(ItemSplit, ("item", "split"), [(item_id, split.pk) for item_id in item_ids])
+    annotation_rows = []
     delta = StatsDelta()
-    for item, plan in zip(items, plans, strict=True):
+    for item_id, plan in zip(item_ids, plans, strict=True):
         after = Counter()
         for name, coordinates in plan:
-            annotations.append(Annotation(
-                label_id=label_ids[name], item=item, split=split, coordinates=coordinates,
-                user=user,
-            ))
-            after[label_ids[name]] += 1
+            label_id = label_ids[name]
+            annotation_rows.append((label_id, item_id, split.pk, coordinates, user_id))
+            after[label_id] += 1
         delta.change(split.pk, None, after)
-    Annotation.objects.bulk_create(annotations, batch_size=BULK_BATCH)
+    insert_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
     delta.apply()
-    return [item.pk for item in items]
+    return item_ids

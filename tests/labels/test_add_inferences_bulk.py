@@ -1,0 +1,92 @@
+"""add_inferences at scale: one transaction and a number of queries that does not grow with
+the number of inferences (10 or 3,000), 10,000 inferences in one request, exact stats."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from labels.models import Annotation, LabelStat
+from seeme.models import Item
+from tests.conftest import assert_stats_exact
+from tests.factories import LabelFactory
+
+MAX_QUERIES = 14
+
+
+def _url(split):
+    return reverse("split-add-inferences", kwargs={
+        "dataset_id": split.version.dataset_id, "version_id": split.version_id, "pk": split.pk,
+    })
+
+
+def _body(n: int, names: list[str], keep: bool = True) -> dict:
+    """Every third inference unlabelled, every fifth with a region besides its prediction."""
+    inferences = []
+    for i in range(n):
+        inference = {"name": f"inference-{i}.jpg", "extension": "jpg", "confidence": 0.9}
+        if i % 3:
+            inference["prediction"] = names[i % len(names)]
+        if i % 5 == 0:
+            inference["inference_items"] = [
+                {"prediction": names[(i + 1) % len(names)], "confidence": 0.7,
+                 "coordinates": "[0.1, 0.1, 0.4, 0.4]"},
+            ]
+        inferences.append(inference)
+    return {"keep_annotations": keep, "inferences": inferences}
+
+
+def _labels(version):
+    return [LabelFactory(version=version, name=name).name for name in ("cat", "dog", "bird")]
+
+
+def test_query_count_is_the_same_for_10_and_for_3000_inferences(
+    api, version, splits, django_assert_num_queries
+):
+    names = _labels(version)
+    url = _url(splits["train"])
+    api.get(reverse("split-list", kwargs={"dataset_id": version.dataset_id,
+                                          "version_id": version.pk}))  # key's first use
+    with CaptureQueriesContext(connection) as small:
+        assert api.post(url, _body(10, names), format="json").status_code == 200
+    assert len(small) <= MAX_QUERIES, [q["sql"][:100] for q in small]
+    with django_assert_num_queries(len(small)):
+        assert api.post(url, _body(3000, names), format="json").status_code == 200
+    with CaptureQueriesContext(connection) as unlabelled_small:
+        api.post(url, _body(10, names, keep=False), format="json")
+    with django_assert_num_queries(len(unlabelled_small)):
+        api.post(url, _body(3000, names, keep=False), format="json")
+    assert Item.objects.filter(dataset_version=version).count() == 2 * 3010
+    assert_stats_exact([splits["train"].pk])
+
+
+def test_ten_thousand_inferences_in_one_request(api, version, splits):
+    names = _labels(version)
+    train = splits["train"]
+    response = api.post(_url(train), _body(10_000, names), format="json")
+    assert response.status_code == 200
+    answered = response.json()["inferences"]
+    assert len(answered) == 10_000
+    new_ids = [a["dataset_item_id"] for a in answered]
+    assert len(set(new_ids)) == 10_000
+    assert Item.objects.filter(pk__in=new_ids[:50], memberships__split=train).count() == 50
+    # Inference items, when there are some, replace the top-level prediction.
+    labelled = sum(1 for i in range(10_000) if i % 3 and i % 5)
+    regions = sum(1 for i in range(10_000) if i % 5 == 0)
+    assert Annotation.objects.filter(split=train).count() == labelled + regions
+    total = LabelStat.objects.get(split=train, kind=LabelStat.Kind.TOTAL)
+    unlabelled = LabelStat.objects.get(split=train, kind=LabelStat.Kind.UNLABELLED)
+    assert (total.item_count, total.annotation_count) == (10_000, labelled + regions)
+    bare = sum(1 for i in range(10_000) if not i % 3 and i % 5)
+    assert unlabelled.item_count == bare
+    assert_stats_exact([train.pk])
+
+
+def test_a_failed_bulk_request_writes_nothing(api, version, splits):
+    names = _labels(version)
+    body = _body(2000, names)
+    body["inferences"][1999]["prediction"] = "zebra"
+    response = api.post(_url(splits["train"]), body, format="json")
+    assert response.status_code == 400
+    assert "zebra" in response.json()["message"]
+    assert not Item.objects.filter(dataset_version=version).exists()
+    assert_stats_exact([splits["train"].pk])
