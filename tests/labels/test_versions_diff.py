@@ -204,3 +204,33 @@ def test_api_diff_only_within_the_dataset(api, user, version, world):
     assert api.get(bad).status_code == 404
     stranger = client_for(UserFactory())
     assert stranger.get(diff_url(version, version)).status_code == 404
+
+
+def test_diff_reads_a_fixed_number_of_queries(user, version, splits, world,
+                                              django_assert_num_queries):
+    copy = version_duplicate(version=version, user=user)
+    with django_assert_num_queries(6):
+        version_diff(base=version, other=copy)
+    for name in ("bird", "fish", "frog"):
+        label = LabelFactory(version=copy, name=name)
+        item = ItemFactory(dataset_version=copy, splits=[copy.splits.get(name="test")])
+        label_services.annotation_create(version=copy, user=None, label_id=label.pk,
+                                         item_id=item.pk, split_id=item.splits.get().pk)
+    label_services.split_create(version=copy, user=None, name="holdout")
+    with django_assert_num_queries(6):
+        version_diff(base=version, other=copy)
+
+
+def test_diff_api_query_count_does_not_grow_with_rows(api, user, version, splits, world,
+                                                      django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    copy = version_duplicate(version=version, user=user)
+    with CaptureQueriesContext(connection) as first:
+        assert api.get(diff_url(version, copy)).status_code == 200
+    label_services.add_inferences(split=copy.splits.get(name="train"), user=None, inferences=[
+        {"name": f"more-{i}", "prediction": "dog"} for i in range(30)])
+    LabelFactory(version=copy, name="newt")
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        assert api.get(diff_url(version, copy)).status_code == 200

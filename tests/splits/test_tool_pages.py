@@ -166,3 +166,22 @@ def test_duplicate_page_needs_an_editor_and_post(user, filled):
     assert browser(viewer).post(url("tools:version-duplicate", filled)).status_code == 403
     assert browser(user).get(url("tools:version-duplicate", filled)).status_code == 405
     assert filled.dataset.versions.count() == 1
+
+
+def test_health_page_query_count_does_not_grow_with_rows(user, filled, splits,
+                                                          django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = browser(user)
+    ItemFactory(dataset_version=filled, text="same", splits=[splits["train"]])
+    ItemFactory(dataset_version=filled, text="same", splits=[splits["test"]])
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url("tools:version-health", filled)).status_code == 200
+    for i in range(20):
+        ItemFactory(dataset_version=filled, text=f"dup {i}", splits=[splits["valid"]])
+        ItemFactory(dataset_version=filled, text=f"dup {i}", splits=[splits["test"]])
+    label_services.add_inferences(split=splits["valid"], user=None, inferences=[
+        {"name": f"v{i}", "prediction": "dog"} for i in range(15)])
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        assert client.get(url("tools:version-health", filled)).status_code == 200
