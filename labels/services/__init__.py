@@ -13,6 +13,7 @@ from labels.services.items import (
     item_add_to_split,
     item_create,
     item_delete,
+    item_move_to_split,
     item_remove_from_split,
 )
 from labels.services.reconcile import label_stats_reconcile
@@ -28,7 +29,7 @@ from labels.services.structure import (
 
 __all__ = [
     "PALETTE", "add_inferences", "annotation_create", "annotation_delete", "annotation_update",
-    "dataset_create", "item_add_to_split", "item_create", "item_delete",
+    "dataset_create", "item_add_to_split", "item_create", "item_delete", "item_move_to_split",
     "item_remove_from_split", "label_create", "label_delete", "label_stats_reconcile",
     "label_update", "split_create", "split_delete",
 ]

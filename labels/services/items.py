@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
+from django.utils import timezone
 
 from labels.models import Annotation, Label
 from labels.services._locks import (
@@ -122,6 +123,41 @@ def item_delete(*, item: Item) -> None:
     delta.apply()
     Annotation.objects.filter(item_id=item.pk).delete()
     Item.objects.filter(pk=item.pk).delete()
+
+
+@atomic_write
+def item_move_to_split(*, item: Item, from_split: DatasetSplit, to_split: DatasetSplit) -> bool:
+    """Move an item from one split of its version to another, its annotations there with it.
+
+    The membership row and the annotations change split in place, and both splits' numbers
+    move in the same transaction. Returns False when the two splits are the same. Raises
+    InvalidInput when a split is not of the item's version or the item is already in
+    ``to_split``, NotFound when it is not in ``from_split``. Locks the version (shared), the
+    item, then its membership rows.
+    """
+    version = Version(pk=item.dataset_version_id)
+    _lock_shared(version)
+    _splits_of_version(version, [from_split.pk, to_split.pk])
+    if from_split.pk == to_split.pk:
+        return False
+    _lock_item(item.pk)
+    old, new = (item.pk, from_split.pk), (item.pk, to_split.pk)
+    held = _lock_memberships({old, new})
+    if old not in held:
+        raise NotFound("This item is not in this split.")
+    if new in held:
+        message = f"The item is already in the split {to_split.name!r}."
+        raise InvalidInput(message, {"split": [message]})
+    before = pair_states([old])[old]
+    ItemSplit.objects.filter(item_id=item.pk, split_id=from_split.pk).update(split=to_split)
+    Annotation.objects.filter(item_id=item.pk, split_id=from_split.pk).update(
+        split=to_split, updated_at=timezone.now()
+    )
+    delta = StatsDelta()
+    delta.change(from_split.pk, before, None)
+    delta.change(to_split.pk, None, before)
+    delta.apply()
+    return True
 
 
 # -- annotations ----------------------------------------------------------------------------
