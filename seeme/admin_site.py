@@ -1,0 +1,433 @@
+"""The admin site, and the plumbing every app's ``admin.py`` shares.
+
+Dataset managers run the service from the admin, so it keeps the rules the API keeps:
+
+- every write goes through a service: ``ServiceAdmin`` routes saves, deletes, bulk deletes and
+  inline formsets to ``*_via_service`` hooks (never ``save()`` or an ORM delete), so the
+  statistics stay exact and writers take their locks in the usual order;
+- a ``ServiceError`` becomes a form error (the form comes back with the input and the
+  service's sentence) or an admin message, never a 500; the failed attempt is rolled back
+  whole, since the admin's view (or ours, for changelist actions) is one transaction;
+- delete confirmations count what goes instead of listing every row (a dataset may hold
+  millions of items);
+- autocomplete answers say where a row lives ("dataset / v1 / train"), not just its name.
+
+Admin modules sit at the top of the stack, like the API views: they may import the
+services and admin classes of every app. Models and services keep the one-way dependencies.
+"""
+
+import uuid
+from collections.abc import Iterable
+
+from django.apps import apps
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.db import models, router, transaction
+from django.forms import ModelForm
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+
+from seeme.exceptions import NotFound, ServiceError
+from seeme.models import Dataset, Version
+
+# -- the site ----------------------------------------------------------------------------------
+
+
+class SeemeAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete whose answers use the target admin's ``autocomplete_text(obj)``."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        text = getattr(self.model_admin, "autocomplete_text", None)
+        if text is not None:
+            result["text"] = text(obj)
+        return result
+
+
+class SeemeAdminSite(admin.AdminSite):
+    """The default admin site (see ``seeme.apps.SeemeAdminConfig``)."""
+
+    site_header = "seeme administration"
+    site_title = "seeme admin"
+    index_title = "Datasets, splits, labels and statistics"
+
+    def autocomplete_view(self, request):
+        return SeemeAutocompleteJsonView.as_view(admin_site=self)(request)
+
+
+# -- writes through services -------------------------------------------------------------------
+
+
+def adopt(target: models.Model, source: models.Model) -> models.Model:
+    """Make ``target`` (the admin's instance) the row a service returned.
+
+    The admin keeps using the instance it built from the form: inline formsets hang new rows
+    from it and the log entry names it. The service returns another instance, so its state
+    is copied over.
+    """
+    target.__dict__.update(source.__dict__)
+    return target
+
+
+def changed_values(form: ModelForm, fields: Iterable[str]) -> dict:
+    """The cleaned values of the given fields the user changed, for ``*_update`` services."""
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
+
+
+def _add_service_error(form: ModelForm, exc: ServiceError) -> None:
+    """Put a service's complaint on the form: its sentence on top, its field errors (keys like
+    ``label_id`` map to the ``label`` field) next to the fields the form has."""
+    form.add_error(None, exc.message)
+    for key, errors in exc.errors.items():
+        name = key.removesuffix("_id")
+        if name in form.fields and name not in form.errors:
+            errors = errors if isinstance(errors, (list, tuple)) else [errors]
+            form.add_error(name, [str(e) for e in errors])
+
+
+class ServiceAdminMixin:
+    """Routes every write of a ModelAdmin (and of its ``ServiceInline`` inlines) to services.
+
+    Subclasses implement ``create_via_service(request, form)`` (returns the new row),
+    ``update_via_service(request, obj, form)`` (``obj`` carries the form's values; may return
+    the updated row) and ``delete_via_service(request, obj)``. ``delete_cascade`` lists what a
+    delete takes with it, as ``(model label, lookup or lookups to this model's pk)``, for the
+    confirmation page.
+    """
+
+    delete_cascade: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    #: Set on admins of computed rows (statistics): deleting a parent needs no right on them.
+    computed = False
+
+    def create_via_service(self, request, form):
+        raise NotImplementedError(f"{type(self).__name__} cannot create rows")
+
+    def update_via_service(self, request, obj, form):
+        raise NotImplementedError(f"{type(self).__name__} cannot change rows")
+
+    def delete_via_service(self, request, obj):
+        raise NotImplementedError(f"{type(self).__name__} cannot delete rows")
+
+    # Django's hooks, rerouted.
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            updated = self.update_via_service(request, obj, form)
+            if updated is not None and updated is not obj:
+                adopt(obj, updated)
+        else:
+            adopt(obj, self.create_via_service(request, form))
+
+    def delete_model(self, request, obj):
+        self.delete_via_service(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        """Delete one row at a time through the service (a row may be gone already: an
+        earlier delete of the batch may have taken it with it)."""
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for obj in list(queryset):
+                try:
+                    self.delete_via_service(request, obj)
+                except NotFound:
+                    continue
+
+    def save_formset(self, request, form, formset, change):
+        self.save_inline_changes(request, formset)
+
+    def save_inline_changes(self, request, formset, *, writes: bool = True, deletes: bool = True):
+        """Apply an inline formset through its inline's services: deletes first, then
+        changes, then new rows. ``writes`` / ``deletes`` let a caller split the phases."""
+        inline = getattr(formset, "service_inline", None)
+        if inline is None:
+            # Only read-only inlines are not ServiceInlines: saving them writes nothing.
+            super().save_formset(request, None, formset, True)
+            return
+        for name in ("new_objects", "changed_objects", "deleted_objects"):
+            if not hasattr(formset, name):
+                setattr(formset, name, [])
+        existing = [f for f in formset.initial_forms if f.instance.pk is not None]
+        originals = formset.model._default_manager.in_bulk([f.instance.pk for f in existing])
+        deleted = set(formset.deleted_forms)
+        if deletes:
+            for f in existing:
+                original = originals.get(f.instance.pk)
+                if f in deleted and original is not None:
+                    inline.delete_via_service(request, original)
+                    formset.deleted_objects.append(original)
+        if not writes:
+            return
+        for f in existing:
+            if f in deleted or not f.has_changed():
+                continue
+            original = originals.get(f.instance.pk)
+            if original is None:
+                raise NotFound(f"This {formset.model._meta.verbose_name} was deleted meanwhile.")
+            inline.update_via_service(request, original, f)
+            formset.changed_objects.append((f.instance, f.changed_data))
+        for f in formset.extra_forms:
+            if not f.has_changed() or f in deleted:
+                continue
+            created = inline.create_via_service(request, formset.instance, f)
+            f.instance = created
+            formset.new_objects.append(created)
+
+    # Service errors: a form error, or a message; never a 500.
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as exc:
+            if request.method == "POST" and not hasattr(request, "_seeme_service_error"):
+                # The attempt was rolled back; validate the same input again with the
+                # service's complaint on the form, which shows it with the user's input.
+                request._seeme_service_error = exc
+                return self.changeform_view(request, object_id, form_url, extra_context)
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(self._changelist_url())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        exc = getattr(request, "_seeme_service_error", None)
+        if exc is None:
+            return form_class
+
+        class WithServiceError(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                _add_service_error(self, exc)
+                return cleaned
+
+        return WithServiceError
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(self._changelist_url())
+
+    def changelist_view(self, request, extra_context=None):
+        """A bulk delete is one transaction (its log entries too): all or nothing. Other
+        actions choose their own transactions (the services')."""
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        try:
+            if request.POST.get("action") != "delete_selected":
+                return super().changelist_view(request, extra_context)
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changelist_view(request, extra_context)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def _changelist_url(self) -> str:
+        opts = self.model._meta
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=self.admin_site.name
+        )
+
+    # Delete confirmations that count instead of listing.
+
+    def get_deleted_objects(self, objs, request):
+        objs = list(objs)
+        pks = [obj.pk for obj in objs]
+        opts = self.model._meta
+        deleted = [self._deleted_object_html(obj) for obj in objs]
+        counts = {opts.verbose_name_plural: len(objs)}
+        perms_needed = set()
+        for label, lookups in self.delete_cascade:
+            model = apps.get_model(label)
+            if isinstance(lookups, str):
+                lookups = (lookups,)
+            condition = models.Q()
+            for lookup in lookups:
+                condition |= models.Q(**{f"{lookup}__in": pks})
+            count = model._default_manager.filter(condition).count()
+            if not count:
+                continue
+            counts[model._meta.verbose_name_plural] = count
+            model_admin = self.admin_site._registry.get(model)
+            if (model_admin is not None and not getattr(model_admin, "computed", False)
+                    and not model_admin.has_delete_permission(request)):
+                perms_needed.add(model._meta.verbose_name)
+        return deleted, counts, perms_needed, []
+
+    def _deleted_object_html(self, obj) -> str:
+        opts = obj._meta
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change", args=(quote(obj.pk),),
+            current_app=self.admin_site.name,
+        )
+        return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+
+    # Search: a pasted UUID finds its row.
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            pk = uuid.UUID(search_term.strip())
+        except ValueError:
+            return found, may_have_duplicates
+        if not isinstance(self.model._meta.pk, models.UUIDField):
+            return found, may_have_duplicates
+        return found | queryset.filter(pk=pk), may_have_duplicates
+
+
+class ServiceAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """A ModelAdmin whose writes go through services."""
+
+
+class ServiceInline:
+    """Mixin for inlines of a ServiceAdmin: their rows are written through services too.
+
+    Subclasses implement ``create_via_service(request, parent, form)`` (returns the new row),
+    ``update_via_service(request, original, form)`` and ``delete_via_service(request,
+    original)``, where ``original`` is the row as stored. ``version_scoped_fields`` names
+    foreign keys (to splits, labels) whose choices are limited to the parent's version,
+    which ``parent_version_id(parent)`` gives.
+    """
+
+    version_scoped_fields: tuple[str, ...] = ()
+    extra = 0
+
+    def create_via_service(self, request, parent, form):
+        raise NotImplementedError
+
+    def update_via_service(self, request, original, form):
+        raise NotImplementedError
+
+    def delete_via_service(self, request, original):
+        raise NotImplementedError
+
+    def parent_version_id(self, parent) -> uuid.UUID | None:
+        return None
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # formfield_for_foreignkey reads the parent from the request: Django builds the
+        # fields inside this call and gives that hook no other way to know the parent.
+        request._seeme_inline_parent = obj
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.service_inline = self
+        return formset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.version_scoped_fields:
+            parent = getattr(request, "_seeme_inline_parent", None)
+            version_id = self.parent_version_id(parent) if parent is not None else None
+            manager = db_field.related_model._default_manager
+            kwargs["queryset"] = (
+                manager.filter(version_id=version_id) if version_id else manager.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# -- list filters on the dataset → version → split / label hierarchy ----------------------------
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    """``value`` as a UUID, or None when it is not one."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+class DrillDownFilter(admin.SimpleListFilter):
+    """One level of the hierarchy: filters ``path`` (an ORM path to the level's id).
+
+    Choosing a value drops the choices of the levels below (``children``), which list only
+    the rows under the chosen parent. A malformed id is the admin's "bad filter" answer.
+    """
+
+    path = ""
+    children: tuple[str, ...] = ()
+
+    def has_output(self):
+        # The admin drops filters without output, and their filtering with them: a level
+        # chosen without its parent (a bookmarked URL) must still filter.
+        return self.value() is not None or super().has_output()
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return None
+        pk = parse_uuid(self.value())
+        if pk is None:
+            raise IncorrectLookupParameters(f"{self.parameter_name} must be an id")
+        return queryset.filter(**{self.path: pk})
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(
+                remove=[self.parameter_name, *self.children]
+            ),
+            "display": "All",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}, self.children
+                ),
+                "display": title,
+            }
+
+
+class DatasetFilter(DrillDownFilter):
+    title = "dataset"
+    parameter_name = "dataset"
+    children = ("version", "split", "label")
+
+    def lookups(self, request, model_admin):
+        return list(Dataset.objects.order_by("name", "id").values_list("id", "name"))
+
+
+class VersionFilter(DrillDownFilter):
+    """Lists the versions of the chosen dataset (none before a dataset is chosen)."""
+
+    title = "version"
+    parameter_name = "version"
+    children = ("split", "label")
+
+    def lookups(self, request, model_admin):
+        dataset_id = parse_uuid(request.GET.get("dataset"))
+        if dataset_id is None:
+            return []
+        return list(
+            Version.objects.filter(dataset_id=dataset_id)
+            .order_by("created_at", "id").values_list("id", "name")
+        )
+
+
+def dataset_filter(path: str) -> type[DrillDownFilter]:
+    """A dataset filter for a model reaching its dataset's id at ``path``."""
+    return type("DatasetFilter", (DatasetFilter,), {"path": path})
+
+
+def version_filter(path: str) -> type[DrillDownFilter]:
+    """A version filter for a model reaching its version's id at ``path``."""
+    return type("VersionFilter", (VersionFilter,), {"path": path})
+
+
+def version_scoped_lookups(model, request) -> list[tuple]:
+    """Choices for a split or label filter: the rows of the chosen version, else of the
+    chosen dataset's versions (named "v1 / train"), else none."""
+    version_id = parse_uuid(request.GET.get("version"))
+    if version_id is not None:
+        return list(
+            model._default_manager.filter(version_id=version_id)
+            .order_by("name", "id").values_list("id", "name")
+        )
+    dataset_id = parse_uuid(request.GET.get("dataset"))
+    if dataset_id is None:
+        return []
+    rows = (
+        model._default_manager.filter(version__dataset_id=dataset_id)
+        .order_by("version__created_at", "name", "id")
+        .values_list("id", "version__name", "name")
+    )
+    return [(pk, f"{version} / {name}") for pk, version, name in rows]
