@@ -1,0 +1,245 @@
+"""Admin for splits and item membership; every write goes through ``labels.services``.
+
+Membership changes move statistics, so adding an item to a split, moving it to another split
+and removing it all call the services (see ``seeme.admin_site`` for the plumbing).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import IntegerField, OuterRef, Subquery
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
+
+from labels import services as label_services
+from labels.models import LabelStat
+from seeme.admin_site import (
+    DrillDownFilter,
+    ServiceAdmin,
+    ServiceInline,
+    changed_values,
+    dataset_filter,
+    version_filter,
+    version_scoped_lookups,
+)
+from splits import services as split_services
+from splits.models import DatasetSplit, ItemSplit
+
+
+class SplitFilter(DrillDownFilter):
+    """Lists the splits of the chosen version (or dataset)."""
+
+    title = "split"
+    parameter_name = "split"
+
+    def lookups(self, request, model_admin):
+        return version_scoped_lookups(DatasetSplit, request)
+
+
+def split_filter(path: str) -> type[DrillDownFilter]:
+    """A split filter for a model reaching its split's id at ``path``."""
+    return type("SplitFilter", (SplitFilter,), {"path": path})
+
+
+def _total_row(field: str) -> Subquery:
+    """One number of the split's total statistics row (exact, and one index lookup)."""
+    rows = LabelStat.objects.filter(split_id=OuterRef("pk"), kind=LabelStat.Kind.TOTAL)
+    return Subquery(rows.values(field)[:1], output_field=IntegerField())
+
+
+def with_totals(queryset):
+    """Splits annotated with their item and annotation counts from the statistics."""
+    return queryset.annotate(
+        total_items=_total_row("item_count"), total_annotations=_total_row("annotation_count")
+    )
+
+
+SPLIT_FIELDS = ("name", "description")
+
+
+@admin.register(DatasetSplit)
+class DatasetSplitAdmin(ServiceAdmin):
+    list_display = ("name", "version", "item_count", "annotation_count", "statistics",
+                    "created_at")
+    list_display_links = ("name",)
+    list_filter = (dataset_filter("version__dataset"), version_filter("version"))
+    list_select_related = ("version__dataset",)
+    search_fields = ("name", "version__name", "version__dataset__name")
+    autocomplete_fields = ("version",)
+    ordering = ("version__dataset__name", "version__created_at", "name")
+    fields = ("version", "name", "description", "id", "created_at", "updated_at")
+    readonly_fields = ("id", "created_at", "updated_at")
+    delete_cascade = (
+        ("splits.ItemSplit", "split"),
+        ("labels.Annotation", "split"),
+        ("labels.LabelStat", "split"),
+    )
+
+    def get_queryset(self, request):
+        return with_totals(super().get_queryset(request).select_related(*self.list_select_related))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "version") if obj is not None else fields
+
+    def autocomplete_text(self, obj) -> str:
+        return f"{obj.version} / {obj.name}"
+
+    @admin.display(description="items", ordering="total_items")
+    def item_count(self, obj):
+        return obj.total_items
+
+    @admin.display(description="annotations", ordering="total_annotations")
+    def annotation_count(self, obj):
+        return obj.total_annotations
+
+    @admin.display(description="label statistics")
+    def statistics(self, obj):
+        url = reverse("admin:labels_labelstat_changelist", current_app=self.admin_site.name)
+        query = f"dataset={obj.version.dataset_id}&version={obj.version_id}&split={obj.pk}"
+        return format_html('<a href="{}?{}">per label</a>', url, query)
+
+    def create_via_service(self, request, form):
+        data = form.cleaned_data
+        return label_services.split_create(
+            version=data["version"], user=request.user, name=data["name"],
+            description=data["description"],
+        )
+
+    def update_via_service(self, request, obj, form):
+        return split_services.split_update(split=obj, data=changed_values(form, SPLIT_FIELDS))
+
+    def delete_via_service(self, request, obj):
+        label_services.split_delete(split=obj)
+
+
+class SplitInline(ServiceInline, admin.TabularInline):
+    """The splits of a version, with their numbers; on the version's page."""
+
+    model = DatasetSplit
+    fields = ("name", "description", "item_count", "annotation_count", "created_at")
+    readonly_fields = ("item_count", "annotation_count", "created_at")
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return with_totals(super().get_queryset(request))
+
+    @admin.display(description="items")
+    def item_count(self, obj):
+        return getattr(obj, "total_items", None)
+
+    @admin.display(description="annotations")
+    def annotation_count(self, obj):
+        return getattr(obj, "total_annotations", None)
+
+    def create_via_service(self, request, parent, form):
+        data = form.cleaned_data
+        return label_services.split_create(
+            version=parent, user=request.user, name=data["name"], description=data["description"]
+        )
+
+    def update_via_service(self, request, original, form):
+        split_services.split_update(split=original, data=changed_values(form, SPLIT_FIELDS))
+
+    def delete_via_service(self, request, original):
+        label_services.split_delete(split=original)
+
+
+class MembershipFormSet(BaseInlineFormSet):
+    """An item's splits. Removing the last one would delete the item (the service's rule for
+    an item left in no split), so the form asks for the item's delete button instead."""
+
+    def clean(self):
+        super().clean()
+        had = sum(1 for f in self.initial_forms if f.instance.pk is not None)
+        keeps = sum(
+            1 for f in self.forms
+            if not self._should_delete_form(f) and (f.instance.pk is not None or f.has_changed())
+        )
+        if had and not keeps:
+            raise forms.ValidationError(
+                "An item must stay in at least one split: removing it from its last split "
+                "deletes it. To delete the item, use its Delete button."
+            )
+
+
+class MembershipInline(ServiceInline, admin.TabularInline):
+    """An item's splits, on the item's page: add, move (change the split) or remove."""
+
+    model = ItemSplit
+    formset = MembershipFormSet
+    fields = ("split", "created_at")
+    readonly_fields = ("created_at",)
+    version_scoped_fields = ("split",)
+    verbose_name = "split membership"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "split":
+            field.help_text = (
+                "Another split moves the item there with its annotations; removing the row "
+                "takes the item out of the split and drops its annotations there."
+            )
+        return field
+
+    def parent_version_id(self, parent):
+        return parent.dataset_version_id
+
+    def create_via_service(self, request, parent, form):
+        split = form.cleaned_data["split"]
+        label_services.item_add_to_split(item=parent, split=split)
+        return ItemSplit.objects.get(item=parent, split=split)
+
+    def update_via_service(self, request, original, form):
+        label_services.item_move_to_split(
+            item=original.item, from_split=original.split, to_split=form.cleaned_data["split"]
+        )
+
+    def delete_via_service(self, request, original):
+        label_services.item_remove_from_split(item=original.item, split=original.split)
+
+
+@admin.register(ItemSplit)
+class ItemSplitAdmin(ServiceAdmin):
+    list_display = ("item", "split", "version", "created_at")
+    list_filter = (
+        dataset_filter("split__version__dataset"), version_filter("split__version"),
+        split_filter("split"),
+    )
+    list_select_related = ("item", "split__version__dataset")
+    search_fields = ("item__name", "split__name")
+    autocomplete_fields = ("item", "split")
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    fields = ("item", "split", "created_at")
+    readonly_fields = ("created_at",)
+
+    @admin.display(description="version", ordering="split__version__name")
+    def version(self, obj):
+        return obj.split.version
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "item") if obj is not None else fields
+
+    def create_via_service(self, request, form):
+        item, split = form.cleaned_data["item"], form.cleaned_data["split"]
+        label_services.item_add_to_split(item=item, split=split)
+        return ItemSplit.objects.get(item=item, split=split)
+
+    def update_via_service(self, request, obj, form):
+        if "split" in form.changed_data:
+            original = ItemSplit.objects.select_related("split").get(pk=obj.pk)
+            label_services.item_move_to_split(
+                item=obj.item, from_split=original.split, to_split=form.cleaned_data["split"]
+            )
+            return ItemSplit.objects.get(pk=obj.pk)
+        return None
+
+    def delete_via_service(self, request, obj):
+        item = obj.item
+        if label_services.item_remove_from_split(item=item, split=obj.split):
+            self.message_user(
+                request, f"The item {item} was in no split any more, so it was deleted.",
+                messages.WARNING,
+            )
