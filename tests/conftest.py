@@ -1,9 +1,11 @@
 import pytest
 from rest_framework.test import APIClient
 
-from labels.models import LabelStat
+from labels.models import Annotation, Label, LabelStat
 from labels.selectors import label_stats_drift
 from seeme import services
+from seeme.models import APIKey, Dataset, DatasetShare, Item, User, Version
+from splits.models import DatasetSplit, ItemSplit
 from tests.factories import DatasetFactory, UserFactory
 
 
@@ -64,3 +66,18 @@ def assert_stats_exact(split_ids=None):
         split_ids = list(LabelStat.objects.values_list("split_id", flat=True).distinct())
     drift = label_stats_drift(split_ids=list(split_ids))
     assert drift == [], drift
+
+
+def db_snapshot() -> dict:
+    """Every row of every table the API writes, with the columns a write would touch: equal
+    snapshots before and after a refused request mean it wrote nothing."""
+    columns = {
+        User: ("pk", "password", "is_active"), APIKey: ("pk", "revoked_at", "updated_at"),
+        Dataset: ("pk", "updated_at"), DatasetShare: ("pk", "role"),
+        Version: ("pk", "updated_at"), DatasetSplit: ("pk", "updated_at"), ItemSplit: ("pk",),
+        Item: ("pk", "version", "updated_at"), Label: ("pk", "updated_at"),
+        Annotation: ("pk", "updated_at"),
+        LabelStat: ("pk", "annotation_count", "item_count"),
+    }
+    return {model.__name__: list(model.objects.order_by("pk").values_list(*cols))
+            for model, cols in columns.items()}

@@ -1,5 +1,7 @@
 """API views of the kernel: accounts and keys, datasets, versions, items, shares."""
 
+import re
+
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import Prefetch
@@ -12,7 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -269,20 +271,19 @@ class VersionViewSet(DatasetChildMixin, viewsets.ModelViewSet):
 # -- items ------------------------------------------------------------------------------------
 
 
-def _if_match(request) -> int | None:
-    """The item version in ``If-Match: "<n>"`` (quotes and W/ optional); None when absent."""
-    raw = request.headers.get("If-Match")
-    if raw is None:
-        return None
-    value = raw.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip('"')
-    if not value.isdigit():
-        from rest_framework.exceptions import ValidationError
+IF_MATCH_RE = re.compile(r'(?:W/)?("?)([0-9]{1,18})\1')
 
+
+def _if_match(request) -> int | None:
+    """The item version in ``If-Match: "<n>"`` (quotes and W/ optional); None when absent
+    or ``*`` (any version)."""
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    match = IF_MATCH_RE.fullmatch(raw.strip())
+    if match is None:
         raise ValidationError({"If-Match": ['Must be the item version, e.g. If-Match: "3".']})
-    return int(value)
+    return int(match.group(2))
 
 
 @extend_schema_view(create=extend_schema(request=ItemCreateSerializer,

@@ -288,7 +288,16 @@ def test_item_put_with_stale_if_match_is_412_with_current_version(api, version):
     assert (item.name, item.version) == ("first writer", 2)
 
 
-@pytest.mark.parametrize("header", ['"abc"', '"-1"', '""', "1.5"])
+def test_item_put_with_if_match_star_is_unconditional(api, version):
+    item = ItemFactory(dataset_version=version, name="old")
+    api.put(items_url(version, item), {"name": "first"}, format="json")
+    response = api.put(items_url(version, item), {"name": "second"}, format="json",
+                       HTTP_IF_MATCH="*")
+    assert response.status_code == 200
+    assert response.json()["version"] == 3
+
+
+@pytest.mark.parametrize("header", ['"abc"', '"-1"', '""', "1.5", '"1', "9" * 5000, "\u00b2"])
 def test_item_put_with_malformed_if_match_is_400(api, version, header):
     item = ItemFactory(dataset_version=version, name="old")
     response = api.put(items_url(version, item), {"name": "x"}, format="json",
