@@ -163,7 +163,6 @@ def _multi_split_findings(version, splits, limit) -> list[Finding]:
             kind="multi_split_items", severity="warning",
             message=f"{n} item(s) are in both {first.name!r} and {second.name!r}.",
             splits=[first, second], value=float(n), item_count=n, item_ids=ids,
-            filters=[{"splitId": first.pk}, {"splitId": second.pk}],
         ))
     findings.sort(key=lambda f: [(s.created_at, str(s.pk)) for s in f.splits])
     return findings
