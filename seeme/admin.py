@@ -428,7 +428,7 @@ class ItemForm(forms.ModelForm):
 
     class Meta:
         model = Item
-        fields = ("dataset_version", "name", "description", "text", "extension")
+        fields = ("dataset_version", "name", "description", "text", "extension", "group")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -448,14 +448,16 @@ class ItemAdmin(ServiceAdmin):
         split_filter("memberships__split"),
     )
     list_select_related = ("dataset_version__dataset",)
-    search_fields = ("name",)
+    search_fields = ("name", "=group", "=content_hash")
     autocomplete_fields = ("dataset_version",)
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     show_full_result_count = False
-    fields = ("dataset_version", "name", "description", "text", "extension", "revision",
-              "revision_number", "user", "id", "created_at", "updated_at")
-    readonly_fields = ("revision_number", "user", "id", "created_at", "updated_at")
+    fields = ("dataset_version", "name", "description", "text", "extension", "group",
+              "content_hash", "revision", "revision_number", "user", "id", "created_at",
+              "updated_at")
+    readonly_fields = ("content_hash", "revision_number", "user", "id", "created_at",
+                       "updated_at")
     delete_cascade = (("splits.ItemSplit", "item"), ("labels.Annotation", "item"))
 
     def get_queryset(self, request):
@@ -491,6 +493,7 @@ class ItemAdmin(ServiceAdmin):
         return label_services.item_create(
             version=data["dataset_version"], user=request.user, name=data["name"],
             description=data["description"], text=data["text"], extension=data["extension"],
+            group=data["group"],
         )
 
     def update_via_service(self, request, obj, form):

@@ -1,6 +1,8 @@
 """Admin edits go through the services: after each one the statistics equal a fresh count, and
 the edit did what the manager asked."""
 
+import hashlib
+
 from labels import services as label_services
 from labels.models import Annotation, Label, LabelStat
 from seeme import services
@@ -242,10 +244,12 @@ def test_membership_in_a_split_of_another_version_is_a_form_error(manager, world
 
 
 def test_item_created_edited_and_deleted(manager, world):
-    response = add(manager, Item, dataset_version=world.version.pk, name="new.jpg")
+    response = add(manager, Item, dataset_version=world.version.pk, name="new.jpg",
+                   text="hello", group="patient-7")
     assert response.status_code == 302
     item = Item.objects.get(name="new.jpg")
-    assert item.dataset_version == world.version
+    assert (item.dataset_version, item.group) == (world.version, "patient-7")
+    assert item.content_hash == hashlib.sha256(b"hello").hexdigest()
 
     response = change(manager, item, lambda d: d.update(description="a dog, maybe"))
     assert response.status_code == 302
@@ -409,6 +413,16 @@ def test_versions_created_and_deleted_on_the_dataset_page(manager, world):
     assert change(manager, world.dataset, remove).status_code == 302
     assert list(world.dataset.versions.all()) == [v2]
     assert not Item.objects.exists()
+    assert_stats_exact()
+
+
+def test_user_deleted_with_the_datasets_they_own(manager, world, other_user):
+    keep = build_world(other_user, tag="b")
+    owner = world.dataset.owner
+    confirmation = manager.get(admin_url(type(owner), "delete", owner))
+    assert dict(confirmation.context["model_count"])["items"] == 2
+    assert delete(manager, owner).status_code == 302
+    assert list(Dataset.objects.all()) == [keep.dataset]
     assert_stats_exact()
 
 
