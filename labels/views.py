@@ -3,11 +3,13 @@
 import uuid
 
 from django.contrib.auth.decorators import login_required
+from django.views.decorators.http import require_safe
 
 from labels.exports import label_stats_csv_response
 from seeme.views import version_for_page
 
 
+@require_safe
 @login_required
 def stats_csv(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """The split x label matrix as CSV: one row per split and label, plus each split's

@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from labels.charts import grouped_bar_chart
 from labels.filtersets import ItemFilterSet
@@ -99,6 +100,7 @@ def _count_of(queryset, ref: str):
     )
 
 
+@require_safe
 @login_required
 def dataset_list(request):
     """The datasets the user can see, newest first, each with its latest version's item and
@@ -127,6 +129,7 @@ def dataset_list(request):
     return render(request, "seeme/dataset_list.html", {"page": page, "query": query})
 
 
+@require_safe
 @login_required
 def dataset_detail(request, dataset_id: uuid.UUID):
     """A dataset's address: its latest version's page (a dataset without versions says so)."""
@@ -148,6 +151,7 @@ def dataset_detail(request, dataset_id: uuid.UUID):
 # -- a version --------------------------------------------------------------------------------
 
 
+@require_safe
 @login_required
 def version_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """The split x label matrix of a version, its chart, and the other versions. Reads only
@@ -196,6 +200,7 @@ def _browser_query(request) -> str:
     return params.urlencode()
 
 
+@require_safe
 @login_required
 def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Items of a version, filtered by the API's ItemFilterSet (splitId, labelId,
@@ -247,6 +252,7 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     })
 
 
+@require_safe
 @login_required
 def item_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, item_id: uuid.UUID):
     """One item: its fields, the splits it is in and its annotations in each."""

@@ -5,6 +5,7 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from labels.selectors import label_stat_total_for_split, label_stats_for_split
 from seeme.views import version_for_page
@@ -15,6 +16,7 @@ def _percent(part: int, whole: int) -> float | None:
     return 100 * part / whole if whole else None
 
 
+@require_safe
 @login_required
 def split_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, split_id: uuid.UUID):
     """One split: a bar per label (items as share of the split's items, annotations as share

@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from labels.models import Label, LabelStat
@@ -100,6 +101,23 @@ def test_ids_of_another_parent_are_404(world, user):
         assert client.get(url).status_code == 404, url
     base = urls(world)["version"]
     assert client.get(base.replace(str(world.version.pk), "not-a-uuid")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_pages_only_answer_reads(world, user):
+    client = page_client(user)
+    for page, url in urls(world).items():
+        assert client.post(url).status_code == 405, page
+
+
+@pytest.mark.django_db
+def test_an_expired_form_gets_a_page_of_the_site(user):
+    from tests.factories import PASSWORD
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 403
+    assert b"Please try again" in response.content and b"css/seeme.css" in response.content
 
 
 @pytest.mark.django_db
