@@ -235,7 +235,7 @@ def test_walk_from_sign_in_to_items_with_the_apis_numbers(page, api):
     cat = next(label for label in labels.values() if label["name"] == "cat")
     follow(page, page.locator(f'#label-bars li[data-label-id="{cat["id"]}"] a'))
     expect(page.locator("#result-count")).to_contain_text(f"{stats[cat['id']]['item_count']} item")
-    shoot(page, "items")
+    shoot(page, "label-items")
     for card in page.locator("#items > li").all():
         expect(card.locator(f'.chip[data-label-id="{cat["id"]}"]')).to_be_visible()
     expected = api_item_ids(api, base, splitId=train["id"], labelId=cat["id"])
@@ -303,3 +303,7 @@ def test_text_dataset_pages_keyboard_and_a_narrow_window(page, demo):
     follow(page, page.locator("a.tile").first)
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
     shoot(page, "split-narrow")
+    follow(page, page.get_by_role("link", name="Datasets", exact=True).first)
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    expect(page.locator("#datasets tbody tr")).to_have_count(3)
+    shoot(page, "datasets-narrow")
