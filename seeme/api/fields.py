@@ -24,6 +24,12 @@ class StrictCharField(serializers.CharField):
             self.fail("invalid")
         return super().to_internal_value(data)
 
+    def get_attribute(self, instance):
+        # DRF renders a None attribute (or a missing optional key) as null without asking the
+        # field; answer "" instead: responses never carry a null string.
+        value = super().get_attribute(instance)
+        return "" if value is None else value
+
     def to_representation(self, value):
         return "" if value is None else str(value)
 
