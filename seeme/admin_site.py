@@ -16,21 +16,24 @@ Admin modules sit at the top of the stack, like the API views: they may import t
 services and admin classes of every app. Models and services keep the one-way dependencies.
 """
 
+import logging
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.db import models, router, transaction
+from django.db import OperationalError, connection, models, router, transaction
 from django.forms import ModelForm
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from seeme.db import MAX_ATTEMPTS, _retryable
 from seeme.exceptions import NotFound, ServiceError
 from seeme.models import Dataset, Version
 
@@ -60,6 +63,32 @@ class SeemeAdminSite(admin.AdminSite):
 
 
 # -- writes through services -------------------------------------------------------------------
+
+log = logging.getLogger(__name__)
+
+
+def retry_on_deadlock(request, attempt: Callable):
+    """Run ``attempt()``, a whole admin POST in one transaction, again after a deadlock.
+
+    The admin wraps its writes in its own transaction, which the services join, so their
+    ``atomic_write`` cannot retry; the view is retried instead, like ``atomic_write`` would.
+    Messages queued by a failed attempt go with it.
+    """
+    if request.method != "POST" or connection.in_atomic_block:
+        return attempt()
+    queued = getattr(getattr(request, "_messages", None), "_queued_messages", None)
+    mark = len(queued) if queued is not None else 0
+    for n in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except OperationalError as exc:
+            if n == MAX_ATTEMPTS or not _retryable(exc):
+                raise
+            if queued is not None:
+                del queued[mark:]
+            log.info("retrying admin %s after %s (attempt %d)", request.path, exc, n)
+            time.sleep(0.01 * n)
+    raise AssertionError("unreachable")
 
 
 def adopt(target: models.Model, source: models.Model) -> models.Model:
@@ -178,6 +207,11 @@ class ServiceAdminMixin:
     # Service errors: a form error, or a message; never a 500.
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return retry_on_deadlock(request, lambda: self._changeform_or_errors(
+            request, object_id, form_url, extra_context
+        ))
+
+    def _changeform_or_errors(self, request, object_id, form_url, extra_context):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceError as exc:
@@ -204,6 +238,11 @@ class ServiceAdminMixin:
         return WithServiceError
 
     def delete_view(self, request, object_id, extra_context=None):
+        return retry_on_deadlock(
+            request, lambda: self._delete_or_message(request, object_id, extra_context)
+        )
+
+    def _delete_or_message(self, request, object_id, extra_context):
         try:
             return super().delete_view(request, object_id, extra_context)
         except ServiceError as exc:
@@ -215,9 +254,16 @@ class ServiceAdminMixin:
         actions choose their own transactions (the services')."""
         if request.method != "POST":
             return super().changelist_view(request, extra_context)
-        try:
-            if request.POST.get("action") != "delete_selected":
+        if request.POST.get("action") != "delete_selected":
+            try:
                 return super().changelist_view(request, extra_context)
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+        return retry_on_deadlock(request, lambda: self._bulk_delete(request, extra_context))
+
+    def _bulk_delete(self, request, extra_context):
+        try:
             with transaction.atomic(using=router.db_for_write(self.model)):
                 return super().changelist_view(request, extra_context)
         except ServiceError as exc:

@@ -3,6 +3,9 @@ the edit did what the manager asked."""
 
 import hashlib
 
+import pytest
+from django.db import OperationalError
+
 from labels import services as label_services
 from labels.models import Annotation, Label, LabelStat
 from seeme import services
@@ -522,4 +525,26 @@ def test_a_bulk_delete_is_all_or_nothing(manager, world, monkeypatch):
     assert "The second one is locked." in [str(m) for m in page.context["messages"]]
     assert len(calls) == 2
     assert Annotation.objects.count() == 2
+    assert_stats_exact()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deadlocked_save_is_retried_whole(manager, world, monkeypatch):
+    """Real transactions: the retry only happens outside any transaction."""
+    real = label_services.label_create
+    calls = []
+
+    def deadlock_once(**kwargs):
+        calls.append(kwargs["name"])
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    monkeypatch.setattr(label_services, "label_create", deadlock_once)
+    response = add(manager, Label, version=world.version.pk, name="bird", color="")
+    assert response.status_code == 302
+    assert calls == ["bird", "bird"]
+    assert Label.objects.filter(name="bird").count() == 1
+    page = manager.get(response["Location"])
+    assert len([m for m in page.context["messages"] if "bird" in str(m)]) == 1
     assert_stats_exact()
