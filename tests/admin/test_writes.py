@@ -548,3 +548,14 @@ def test_a_deadlocked_save_is_retried_whole(manager, world, monkeypatch):
     page = manager.get(response["Location"])
     assert len([m for m in page.context["messages"] if "bird" in str(m)]) == 1
     assert_stats_exact()
+
+
+def test_a_new_dataset_with_a_clashing_inline_version_comes_back_unsaved(manager, user):
+    url = admin_url(Dataset, "add")
+    data = form_data(manager.get(url))
+    data.update(owner=str(user.pk), name="birds", content_type="images")
+    add_row(data, "versions", name="v1", description="", default_split="")
+    response = manager.post(url, data)
+    assert any("A version named 'v1' exists" in e for e in errors_of(response))
+    assert response.context["adminform"].form["name"].value() == "birds"
+    assert not Dataset.objects.filter(name="birds").exists()
