@@ -54,8 +54,9 @@ class Command(BaseCommand):
         ]
         weights = [8, 5, 2, 1]
         for i in range(n_items):
-            roll = rng.random()
-            split = splits[0] if roll < 0.7 else splits[1] if roll < 0.85 else splits[2]
+            # 70 / 15 / 15, interleaved so every split gets some of each label.
+            slot = i % 20
+            split = splits[0] if slot < 14 else splits[1] if slot < 17 else splits[2]
             item = label_services.item_create(
                 version=version, user=user, name=f"pet-{i:03d}.jpg", extension="jpg",
                 description=f"Demo photo {i}", split_ids=[split.pk],
