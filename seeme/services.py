@@ -161,9 +161,10 @@ def version_create(
 
 @atomic_write
 def version_update(*, version: Version, data: dict) -> Version:
-    """Update a version's own fields. 409 on a duplicate name."""
+    """Update a version's own fields. 409 on a duplicate name; an empty name keeps the
+    current one (a version always has a name)."""
     for field in ("name", "description", "default_split", "config"):
-        if field in data:
+        if field in data and (field != "name" or data[field]):
             setattr(version, field, data[field])
     return _unique_or_conflict(
         lambda: (version.save(), version)[1],

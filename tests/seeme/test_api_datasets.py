@@ -2,6 +2,7 @@
 field sets, JSON without a Content-Type, ignored read-only fields, and share endpoints."""
 
 import json
+from datetime import datetime
 
 import pytest
 from django.urls import reverse
@@ -98,6 +99,14 @@ def test_dataset_create_without_default_splits_has_empty_lists(api):
     assert v1["name"] == "v1"
     assert v1["splits"] == [] and v1["labels"] == []
     assert body["multi_label"] is True and body["content_type"] == "text"
+
+
+def test_timestamps_are_rfc3339_and_trailing_slash_is_optional(api, dataset):
+    body = api.get(ds_url(dataset) + "/").json()
+    for value in (body["created_at"], body["updated_at"], body["versions"][0]["created_at"]):
+        assert datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+        assert "T" in value
+    assert api.get(ds_url() + "/").json() == api.get(ds_url()).json()
 
 
 def test_dataset_list_and_retrieve(api, user, other_user):
@@ -279,6 +288,16 @@ def test_version_update(api, dataset, version):
     assert len(body["splits"]) == 3
     version.refresh_from_db()
     assert version.name == "first"
+
+
+@pytest.mark.parametrize("name", ["", None])
+def test_version_update_with_an_empty_name_keeps_the_name(api, dataset, version, name):
+    response = api.put(versions_url(dataset, version), {"name": name, "config": "c"},
+                       format="json")
+    assert response.status_code == 200
+    assert response.json()["name"] == "v1" and response.json()["config"] == "c"
+    version.refresh_from_db()
+    assert version.name == "v1"
 
 
 def test_version_rename_to_a_taken_name_is_409(api, dataset, version):
