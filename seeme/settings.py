@@ -136,6 +136,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Messages live in the session (server side): the admin shows a new API key once in a
+# message, and a cookie-based store would send it to the browser again in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 LOGIN_URL = "login"
 # Namespaced: the bare "dataset-list" is the API router's /api/v1/datasets.
 LOGIN_REDIRECT_URL = "seeme:dataset-list"
