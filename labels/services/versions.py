@@ -3,6 +3,8 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connections, router
+from django.utils import timezone
 
 from labels.models import Annotation, Label, LabelStat
 from labels.services._locks import _lock_exclusive
@@ -37,13 +39,19 @@ def _batches(queryset, *fields):
         last = rows[-1][0]
 
 
-def _restore_created_at(model, pairs: list[tuple[uuid.UUID, object]]) -> None:
-    """``bulk_create`` stamps ``created_at`` with now; the copies keep the originals' times
-    (and with them the order of items and annotations)."""
-    model.objects.bulk_update(
-        [model(pk=pk, created_at=created_at) for pk, created_at in pairs], ["created_at"],
-        batch_size=500,
-    )
+def _insert_keeping_times(model, objs: list) -> None:
+    """Insert copies with the originals' ``created_at`` (and so their order).
+
+    ``bulk_create`` stamps ``created_at`` with now (``auto_now_add``); a raw insert, the one
+    ``loaddata`` uses, writes the values as given. Callers set ``updated_at`` themselves.
+    """
+    if not objs:
+        return
+    fields = model._meta.local_concrete_fields
+    size = connections[router.db_for_write(model)].ops.bulk_batch_size(fields, objs)
+    size = max(1, min(size or len(objs), BATCH))
+    for start in range(0, len(objs), size):
+        model._base_manager._insert(objs[start:start + size], fields=fields, raw=True)
 
 
 @atomic_write
@@ -75,21 +83,21 @@ def version_duplicate(
     ])
     splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
     split_map = {s.pk: _copy_id(ns, "split", s.pk) for s in splits}
-    DatasetSplit.objects.bulk_create([
+    now = timezone.now()
+    _insert_keeping_times(DatasetSplit, [
         DatasetSplit(id=split_map[s.pk], version=copy, user_id=s.user_id, name=s.name,
-                     description=s.description)
+                     description=s.description, created_at=s.created_at, updated_at=now)
         for s in splits
     ])
-    _restore_created_at(DatasetSplit, [(split_map[s.pk], s.created_at) for s in splits])
 
     item_fields = ("user_id", "name", "description", "text", "extension", "group",
                    "content_hash", "version", "created_at")
     for rows in _batches(Item.objects.filter(dataset_version=version), *item_fields):
-        copies = [Item(id=_copy_id(ns, "item", pk), dataset_version=copy,
-                       **dict(zip(item_fields[:-1], values[:-1], strict=True)))
-                  for pk, *values in rows]
-        Item.objects.bulk_create(copies)
-        _restore_created_at(Item, [(c.pk, row[-1]) for c, row in zip(copies, rows, strict=True)])
+        _insert_keeping_times(Item, [
+            Item(id=_copy_id(ns, "item", pk), dataset_version=copy, updated_at=now,
+                 **dict(zip(item_fields, values, strict=True)))
+            for pk, *values in rows
+        ])
 
     for rows in _batches(ItemSplit.objects.filter(split__version=version), "item_id", "split_id"):
         ItemSplit.objects.bulk_create([
@@ -99,15 +107,13 @@ def version_duplicate(
 
     for rows in _batches(Annotation.objects.filter(split__version=version), "label_id",
                          "item_id", "split_id", "coordinates", "user_id", "created_at"):
-        copies = [
+        _insert_keeping_times(Annotation, [
             Annotation(id=_copy_id(ns, "annotation", pk), label_id=label_map[label_id],
                        item_id=_copy_id(ns, "item", item_id), split_id=split_map[split_id],
-                       coordinates=coordinates, user_id=user_id)
-            for pk, label_id, item_id, split_id, coordinates, user_id, _ in rows
-        ]
-        Annotation.objects.bulk_create(copies)
-        _restore_created_at(Annotation,
-                            [(c.pk, row[-1]) for c, row in zip(copies, rows, strict=True)])
+                       coordinates=coordinates, user_id=user_id, created_at=created_at,
+                       updated_at=now)
+            for pk, label_id, item_id, split_id, coordinates, user_id, created_at in rows
+        ])
 
     LabelStat.objects.bulk_create([
         LabelStat(split_id=split_map[row.split_id], kind=row.kind,
