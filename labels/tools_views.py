@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from labels.api.tools import query_string
 from labels.forms import AssignForm, preview_rows
@@ -33,6 +33,7 @@ def _editable_version(request, dataset_id, version_id) -> Version:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Form + dry-run preview; "Apply" writes and goes back to the version page."""
     version = _editable_version(request, dataset_id, version_id)
@@ -80,6 +81,7 @@ def _health_params(request) -> dict:
 
 
 @login_required
+@require_safe
 def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Split health findings, each linked to the item browser or to its items."""
     version = version_for_page(request, dataset_id, version_id)
@@ -118,6 +120,7 @@ def _filter_text(filters: dict, report) -> str:
 
 
 @login_required
+@require_safe
 def version_health_csv(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     version = version_for_page(request, dataset_id, version_id)
     report = split_health(version=version, **_health_params(request))
@@ -127,6 +130,7 @@ def version_health_csv(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
 
 
 @login_required
+@require_safe
 def version_compare(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """This version against another of the dataset (``?other=<id>``), split by split."""
     version = version_for_page(request, dataset_id, version_id)

@@ -185,3 +185,11 @@ def test_health_page_query_count_does_not_grow_with_rows(user, filled, splits,
         {"name": f"v{i}", "prediction": "dog"} for i in range(15)])
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert client.get(url("tools:version-health", filled)).status_code == 200
+
+
+def test_read_pages_answer_get_only(user, filled):
+    client = browser(user)
+    for name in ("tools:version-health", "tools:version-health-csv", "tools:version-compare"):
+        assert client.post(url(name, filled)).status_code == 405
+        assert client.head(url(name, filled)).status_code == 200
+    assert client.put(url("tools:split-assign", filled)).status_code == 405
