@@ -5,6 +5,7 @@ it changes (primary-key order), then ``StatsDelta.apply()`` locks the LabelStat 
 public function is one transaction (``atomic_write``), retried whole after a deadlock.
 """
 
+from labels.services.bulk import NewItem, items_bulk_create
 from labels.services.inferences import add_inferences
 from labels.services.items import (
     annotation_create,
@@ -30,6 +31,6 @@ from labels.services.structure import (
 __all__ = [
     "PALETTE", "add_inferences", "annotation_create", "annotation_delete", "annotation_update",
     "dataset_create", "item_add_to_split", "item_create", "item_delete", "item_move_to_split",
-    "item_remove_from_split", "label_create", "label_delete", "label_stats_reconcile",
-    "label_update", "split_create", "split_delete",
+    "item_remove_from_split", "items_bulk_create", "NewItem", "label_create", "label_delete",
+    "label_stats_reconcile", "label_update", "split_create", "split_delete",
 ]
