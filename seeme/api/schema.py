@@ -11,6 +11,7 @@ this module also registers the extensions below. What it adds to drf-spectacular
 - ``PUT`` is a partial update everywhere in this API, so its request body has no required
   field (``Patched...Request`` components);
 - the paginated item list documents its ``X-Total-Count`` header;
+- a resource (model serializer) answers every field, and its strings are never null;
 - paths are written as the SDK calls them, without a trailing slash (both forms work).
 """
 
