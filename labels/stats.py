@@ -72,8 +72,9 @@ class StatsDelta:
     def apply(self) -> int:
         """Lock and update the affected rows; returns how many rows changed.
 
-        Runs two queries whatever the size of the delta. Must be called inside the
-        transaction of the write it describes.
+        Two statements whatever the size of the delta: ``SELECT ... ORDER BY id FOR UPDATE``
+        (the lock order every writer shares) and one ``UPDATE ... FROM (VALUES ...)``. Must be
+        called inside the transaction of the write it describes.
         """
         changes = self.nonzero()
         if not changes:
@@ -81,46 +82,65 @@ class StatsDelta:
         assert transaction.get_connection().in_atomic_block, "stats must change inside a write"
         split_ids = {k[0] for k in changes}
         label_ids = {k[2] for k in changes if k[2] is not None}
-        rows = list(
+        rows = (
             LabelStat.objects.select_for_update()
             .filter(split_id__in=split_ids)
             .filter(Q(kind__in=[Kind.UNLABELLED, Kind.TOTAL]) | Q(label_id__in=label_ids))
             .order_by("id")
+            .values_list("id", "split_id", "kind", "label_id", "annotation_count", "item_count")
         )
-        by_key = {(r.split_id, r.kind, r.label_id): r for r in rows}
-        now = timezone.now()
-        changed = []
+        by_key = {(s, k, lb): (pk, a, i) for pk, s, k, lb, a, i in rows}
+        counts = []
         for key, (annotations, items) in changes.items():
             row = by_key.get(key)
             if row is None:
                 raise StatsIntegrityError(f"no LabelStat row for {key}")
-            row.annotation_count += annotations
-            row.item_count += items
-            row.count = row.item_count
-            if row.annotation_count < 0 or row.item_count < 0:
+            pk, stored_annotations, stored_items = row
+            if stored_annotations + annotations < 0 or stored_items + items < 0:
                 raise StatsIntegrityError(f"LabelStat {key} would go negative")
-            row.updated_at = now
-            changed.append(row)
-        LabelStat.objects.bulk_update(
-            changed, ["count", "annotation_count", "item_count", "updated_at"]
+            counts.append((pk, stored_annotations + annotations, stored_items + items))
+        _write_counts(counts)
+        return len(counts)
+
+
+def _write_counts(counts: list[tuple[uuid.UUID, int, int]]) -> None:
+    """Set (id, annotation_count, item_count) of locked rows in one UPDATE.
+
+    Plain SQL that PostgreSQL and SQLite (3.33+) both run: ``bulk_update``'s CASE WHEN per
+    field and row cost more Python time than the whole rest of an annotation write.
+    """
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(LabelStat._meta.db_table)
+    pk = LabelStat._meta.pk
+    rows = ", ".join(["(%s, %s, %s)"] * len(counts))
+    params: list = [timezone.now()]
+    for row_id, annotations, items in counts:
+        params += [pk.get_db_prep_value(row_id, connection), annotations, items]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET annotation_count = v.column2, item_count = v.column3, "
+            f"count = v.column3, updated_at = %s FROM (VALUES {rows}) AS v "
+            f"WHERE {table}.id = v.column1",
+            params,
         )
-        return len(changed)
 
 
 def pair_states(pairs: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple, Counter]:
     """Current annotation Counters for the given (item_id, split_id) pairs (one query).
 
     Pairs with no annotation map to an empty Counter; membership is the caller's business.
+    Reads all annotations of the items and keeps the pairs' in Python: an item has few, and
+    a filter on the item alone keeps the plan on the item index whatever the planner
+    believes about a split's size (a filter on split too let stale statistics pick the
+    split index and scan the whole split).
     """
     pairs = set(pairs)
     states: dict[tuple, Counter] = {p: Counter() for p in pairs}
     if not pairs:
         return states
     item_ids = {p[0] for p in pairs}
-    split_ids = {p[1] for p in pairs}
-    rows = (
-        Annotation.objects.filter(item_id__in=item_ids, split_id__in=split_ids)
-        .values_list("item_id", "split_id", "label_id")
+    rows = Annotation.objects.filter(item_id__in=item_ids).values_list(
+        "item_id", "split_id", "label_id"
     )
     for item_id, split_id, label_id in rows:
         if (item_id, split_id) in states:

@@ -45,6 +45,22 @@ def _locked_ids(model, ids: Iterable[uuid.UUID], mode: str) -> set[uuid.UUID]:
     return set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
 
+def lock_clause(*, key_share: Iterable[str] = (), update: Iterable[str] = ()) -> str:
+    """The row-locking clause of a SELECT that joins several levels of the hierarchy: the
+    aliases in ``key_share`` ``FOR KEY SHARE`` (the version, and rows only referenced), those
+    in ``update`` ``FOR UPDATE``; PostgreSQL locks them in the order of the FROM clause.
+
+    Empty on SQLite, where the transaction already runs alone. The caller must read anything
+    that other writers may have changed while it waited in a later statement.
+    """
+    if connection.vendor != "postgresql":
+        return ""
+    clauses = [f"FOR {mode} OF {', '.join(aliases)}"
+               for mode, aliases in (("KEY SHARE", list(key_share)), ("UPDATE", list(update)))
+               if aliases]
+    return " " + " ".join(clauses)
+
+
 def lock_version_shared(version_id: uuid.UUID) -> bool:
     """Take the version lock for an item-level write; False when the version is gone.
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from labels.models import Annotation, Label
 from labels.services._locks import (
+    _lock_for_annotation,
     _lock_item,
     _lock_memberships,
     _lock_shared,
@@ -183,6 +184,13 @@ def _split_of_version(version: Version, split_id) -> DatasetSplit:
     return split
 
 
+def _as_uuid(value, field: str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError as exc:
+        raise InvalidInput(f"{field} is not an id.", {field: ["must be a UUID"]}) from exc
+
+
 def _not_a_member(version: Version, item_id) -> InvalidInput:
     """The error for an annotation on a pair whose membership row does not exist."""
     if not Item.objects.filter(pk=item_id, dataset_version=version).exists():
@@ -199,14 +207,16 @@ def _not_a_member(version: Version, item_id) -> InvalidInput:
 def _annotations_of(item_id, split_ids: set) -> dict[tuple, list[tuple]]:
     """(id, label_id, coordinates) of an item's annotations in the given splits, by pair.
 
-    One query; the caller holds the pairs' membership locks, so the answer stays true.
+    One query; the caller holds the pairs' membership locks, so the answer stays true. It
+    filters on the item only, like ``labels.stats.pair_states`` and for the same reason.
     """
     found: dict[tuple, list[tuple]] = {(item_id, s): [] for s in split_ids}
-    rows = Annotation.objects.filter(item_id=item_id, split_id__in=split_ids).values_list(
+    rows = Annotation.objects.filter(item_id=item_id).values_list(
         "id", "split_id", "label_id", "coordinates"
     )
     for pk, split_id, label_id, coordinates in rows:
-        found[(item_id, split_id)].append((pk, label_id, coordinates))
+        if split_id in split_ids:
+            found[(item_id, split_id)].append((pk, label_id, coordinates))
     return found
 
 
@@ -227,15 +237,21 @@ def annotation_create(
     """Annotate an item in a split. On a single-label dataset a whole-item annotation
     replaces the item's previous whole-item annotation in that split.
 
-    Locks the (item, split) membership row, so writers of one pair run one after another.
+    Locks the version (shared) and the (item, split) membership row, so writers of one pair
+    run one after another; the usual case takes one statement for locks and checks.
     """
-    _lock_shared(version)
-    label = _label_of_version(version, label_id)
-    split = _split_of_version(version, split_id)
-    pair = (item_id, split.pk)
-    if pair not in _lock_memberships([pair]):
-        raise _not_a_member(version, item_id)
-    rows = _annotations_of(item_id, {split.pk})[pair]
+    label_id, item_id, split_id = (
+        _as_uuid(value, name) for value, name in
+        ((label_id, "label_id"), (item_id, "item_id"), (split_id, "split_id"))
+    )
+    if not _lock_for_annotation(version, label_id, split_id, item_id):
+        _lock_shared(version)
+        label_id = _label_of_version(version, label_id).pk
+        split_id = _split_of_version(version, split_id).pk
+        if (item_id, split_id) not in _lock_memberships([(item_id, split_id)]):
+            raise _not_a_member(version, item_id)
+    pair = (item_id, split_id)
+    rows = _annotations_of(item_id, {split_id})[pair]
     before = Counter(row[1] for row in rows)
     after = Counter(before)
     if not coordinates:
@@ -245,11 +261,12 @@ def annotation_create(
         if replaced:
             Annotation.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
     annotation = Annotation.objects.create(
-        label=label, item_id=item_id, split_id=split.pk, coordinates=coordinates, user=user
+        label_id=label_id, item_id=item_id, split_id=split_id, coordinates=coordinates,
+        user=user,
     )
-    after[label.pk] += 1
+    after[label_id] += 1
     delta = StatsDelta()
-    delta.change(split.pk, before, +after)
+    delta.change(split_id, before, +after)
     delta.apply()
     return annotation
 

@@ -3,8 +3,9 @@
 Eight threads, each with its own database connection and real transactions, annotate,
 re-label, un-annotate, move annotations and items between splits and add inferences on the
 same few items. Half of them go through the services, half through the HTTP API (where a
-deadlock that escaped the retry would be a 500). The test fails on any unexpected exception,
-any 5xx, or any drifted row.
+deadlock that escaped the retry would be a 500); one of them also creates and deletes
+labels and splits in between (structural writes, exclusive version lock). The test fails on
+any unexpected exception, any 5xx, or any drifted row.
 """
 
 import logging
@@ -139,6 +140,34 @@ def _service_op(rng: random.Random, world: World) -> None:
         )
 
 
+def _structural_op(rng: random.Random, world: World, n: int) -> None:
+    """A label or a split that lives for one round: created, used, deleted, while the other
+    writers annotate (they take the version lock shared, these writes take it exclusive)."""
+    if rng.random() < 0.5:
+        label = services.label_create(version=world.version, user=None, name=f"tmp-{n}")
+        for item in rng.sample(world.items, 3):
+            try:
+                services.annotation_create(
+                    version=world.version, user=None, label_id=label.pk, item_id=item.pk,
+                    split_id=rng.choice(world.splits).pk, coordinates="[0, 0, 1, 1]",
+                )
+            except ServiceError:
+                pass
+        services.label_delete(label=label)
+    else:
+        split = services.split_create(version=world.version, user=None, name=f"tmp-{n}")
+        for item in rng.sample(world.items, 3):
+            try:
+                services.item_add_to_split(item=item, split=split)
+                services.annotation_create(
+                    version=world.version, user=None, label_id=rng.choice(world.labels).pk,
+                    item_id=item.pk, split_id=split.pk,
+                )
+            except ServiceError:
+                pass
+        services.split_delete(split=split)
+
+
 # -- one write, through the HTTP API ------------------------------------------------------------
 
 
@@ -190,8 +219,11 @@ def _writer(n: int, world: World, start: threading.Barrier, outcome: Outcome) ->
     client = client_for(world.owner) if n % 2 else None
     try:
         start.wait(timeout=30)
-        for _ in range(OPS_PER_WRITER):
-            if client is None:
+        for i in range(OPS_PER_WRITER):
+            if n == 0 and i % 3 == 0:
+                _structural_op(rng, world, i)
+                outcome.count(True)
+            elif client is None:
                 try:
                     _service_op(rng, world)
                     outcome.count(True)
