@@ -22,7 +22,6 @@ from labels.api.serializers import (
 from labels.exports import label_stats_csv_response
 from labels.models import Annotation, Label, LabelStat
 from seeme.api.scoping import ANNOTATE, VersionChildMixin, path_uuid
-from splits.models import DatasetSplit
 
 ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
 
@@ -85,25 +84,23 @@ class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
     queryset = LabelStat.objects.none()  # for the schema; rows come from labels.selectors
     pagination_class = None
 
-    def _split(self) -> DatasetSplit:
-        split = DatasetSplit.objects.filter(
-            pk=path_uuid(self.kwargs, "split_id"), version=self.scoped_version
-        ).first()
-        if split is None:
-            raise NotFound()
-        return split
-
     @extend_schema(responses={200: LabelStatSerializer(many=True), 404: ERROR})
     def for_split(self, request, *args, **kwargs):
         """One row per label (zeros included, by index) and the ``label_id: ""`` row of the
         split's unlabelled items."""
-        rows = selectors.label_stats_for_split(split=self._split())
+        rows = selectors.label_stats_of_split_id(
+            version_id=self.scoped_version.pk, split_id=path_uuid(self.kwargs, "split_id")
+        )
+        if not rows:
+            raise NotFound()
         return Response(LabelStatSerializer(rows, many=True).data)
 
     @extend_schema(responses={200: LabelStatSerializer, 404: ERROR})
     def total_for_split(self, request, *args, **kwargs):
         """All items and all annotations of the split, as one row with ``label_id: ""``."""
-        row = selectors.label_stat_total_for_split(split=self._split())
+        row = selectors.label_stat_total_of_split_id(
+            version_id=self.scoped_version.pk, split_id=path_uuid(self.kwargs, "split_id")
+        )
         if row is None:
             raise NotFound()
         return Response(LabelStatSerializer(row).data)
