@@ -10,6 +10,8 @@ any unexpected exception, any 5xx, or any drifted row.
 
 import logging
 import random
+import sqlite3
+import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -264,16 +266,56 @@ def _run_writers(world: World) -> tuple[Outcome, int]:
     return outcome, counter.retries
 
 
+def _race(multi_label: bool) -> tuple[Outcome, int]:
+    world = _world(multi_label)
+    outcome, retries = _run_writers(world)
+    assert outcome.errors == [], "\n".join(outcome.errors)
+    # Enough writes went through for the race to have been a race.
+    assert outcome.done >= WRITERS * OPS_PER_WRITER // 3, outcome
+    assert_stats_exact([s.pk for s in world.splits])
+    return outcome, retries
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("multi_label", [False, True], ids=["single-label", "multi-label"])
 def test_concurrent_writers_keep_stats_exact(multi_label, record_property):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: real row locks and concurrent transactions")
-    world = _world(multi_label)
-    outcome, retries = _run_writers(world)
+    _, retries = _race(multi_label)
     record_property("deadlock_retries", retries)
-    assert outcome.errors == [], "\n".join(outcome.errors)
-    # Enough writes went through for the race to have been a race.
-    assert outcome.done >= WRITERS * OPS_PER_WRITER // 3, outcome
-    assert_stats_exact([s.pk for s in world.splits])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_on_a_sqlite_file(tmp_path, monkeypatch):
+    """The same race on SQLite, whose writers queue on ``BEGIN IMMEDIATE`` and the busy
+    timeout. The test database lives in memory (threads would hit "table is locked"), so
+    the race runs on a file copy of it, in threads that open their own connections."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite variant")
+    monkeypatch.setattr(sys.modules[__name__], "OPS_PER_WRITER", 12)
+    connection.ensure_connection()
+    copy = sqlite3.connect(tmp_path / "race.sqlite3")
+    connection.connection.backup(copy)
+    copy.close()
+    result: dict = {}
+
+    def race() -> None:
+        try:
+            result["outcome"] = _race(multi_label=False)
+        except BaseException:
+            result["error"] = traceback.format_exc()
+        finally:
+            connection.close()
+
+    # New connections (the race's threads) open the file; this thread's stays in memory.
+    memory = connection.settings_dict["NAME"]
+    connection.settings_dict["NAME"] = str(tmp_path / "race.sqlite3")
+    try:
+        runner = threading.Thread(target=race)
+        runner.start()
+        runner.join(timeout=300)
+    finally:
+        connection.settings_dict["NAME"] = memory
+    assert "error" not in result, result["error"]
+    assert "outcome" in result, "the race hung"
