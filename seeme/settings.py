@@ -152,6 +152,9 @@ LOGOUT_REDIRECT_URL = "login"
 SEEME_OPEN_REGISTRATION = env_bool("SEEME_OPEN_REGISTRATION", True)
 # How many inferences one add_inferences request may carry.
 SEEME_MAX_INFERENCES = int(os.environ.get("SEEME_MAX_INFERENCES", "10000"))
+# The largest request body: 10,000 inferences with descriptions and regions pass Django's
+# default 2.5 MB, so the limit is in MB here.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SEEME_MAX_BODY_MB", "64")) * 2**20
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -32,8 +32,17 @@ urlpatterns = [
     path("", include("labels.tools_urls")),
 ]
 
+handler400 = "seeme.urls.bad_request"
 handler404 = "seeme.urls.not_found"
 handler500 = "seeme.urls.server_error"
+
+
+def bad_request(request, exception=None):
+    if request.path.startswith("/api/"):
+        return errors.api_bad_request(request, exception)
+    from django.views.defaults import bad_request as html_bad_request
+
+    return html_bad_request(request, exception)
 
 
 def not_found(request, exception=None):

@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -87,6 +88,15 @@ def _json_error(code: int, message: str) -> JsonResponse:
 
 def api_not_found(request, exception=None):
     return _json_error(status.HTTP_404_NOT_FOUND, "Not found.")
+
+
+def api_bad_request(request, exception=None):
+    """A request Django refused before any view ran (e.g. a body over the size limit)."""
+    if isinstance(exception, RequestDataTooBig):
+        message = "The request body is larger than this server accepts (SEEME_MAX_BODY_MB)."
+    else:
+        message = "The request was refused as malformed."
+    return _json_error(status.HTTP_400_BAD_REQUEST, message)
 
 
 def api_server_error(request):

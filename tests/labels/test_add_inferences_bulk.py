@@ -1,6 +1,8 @@
 """add_inferences at scale: one transaction and a number of queries that does not grow with
 the number of inferences (10 or 3,000), 10,000 inferences in one request, exact stats."""
 
+import json
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -90,3 +92,26 @@ def test_a_failed_bulk_request_writes_nothing(api, version, splits):
     assert "zebra" in response.json()["message"]
     assert not Item.objects.filter(dataset_version=version).exists()
     assert_stats_exact([splits["train"].pk])
+
+
+def test_ten_thousand_realistic_inferences_fit_in_the_body_limit(api, version, splits):
+    """10,000 inferences with descriptions and regions weigh ~4 MB, over Django's default."""
+    names = _labels(version)
+    body = {"keep_annotations": True, "inferences": [
+        {"name": f"photo-{i:06d}.jpg", "description": "d" * 200, "prediction": names[i % 3],
+         "confidence": 0.9, "inference_items": [
+             {"prediction": names[(i + 1) % 3], "confidence": 0.5,
+              "coordinates": "[0.1234, 0.2345, 0.3456, 0.4567]"}]}
+        for i in range(10_000)
+    ]}
+    assert len(json.dumps(body)) > 3 * 2**20
+    response = api.post(_url(splits["train"]), body, format="json")
+    assert response.status_code == 200, response.content[:200]
+    assert_stats_exact([splits["train"].pk])
+
+
+def test_a_body_over_the_limit_is_a_json_400(api, version, splits, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post(_url(splits["train"]), _body(100, _labels(version)), format="json")
+    assert response.status_code == 400
+    assert "larger than this server accepts" in response.json()["message"]
