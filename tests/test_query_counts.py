@@ -95,7 +95,7 @@ LISTS = [
     (labels, AUTH + 2),  # the version (+ dataset, role), labels
     (splits, AUTH + 2),
     (items, AUTH + 5),  # version, count, items, their splits, their annotations
-    (label_stats, AUTH + 3),  # version, split, stats rows with labels
+    (label_stats, AUTH + 2),  # version, stats rows (split checked in the same query)
     # the dataset (its get_queryset prefetches versions, labels, splits), shares with users
     (shares, AUTH + 5),
     (apikeys, AUTH + 1),
