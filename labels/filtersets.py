@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import extend_schema_field
 
-from labels.models import Annotation
+from labels.models import Annotation, LabelStat
 from seeme.models import Item
 from splits.models import ItemSplit
 
@@ -69,3 +69,28 @@ class ItemFilterSet(django_filters.FilterSet):
         if name:
             queryset = queryset.filter(name__icontains=name)
         return queryset
+
+    def count_from_stats(self, *, version_id) -> int | None:
+        """How many items these filters select, read from one LabelStat row when the filters
+        are exactly what a row counts: a split (its total row), a split and a label (the
+        label's row), a split and ``onlyUnlabelled=true`` (the unlabelled row). None when the
+        items must be counted. Call after ``is_valid()``; one indexed query at most."""
+        data = self.form.cleaned_data
+        split_id = data.get("splitId")
+        label_id = data.get("labelId")
+        only_unlabelled = data.get("onlyUnlabelled")
+        if not split_id or data.get("name"):
+            return None
+        if label_id and only_unlabelled is None:
+            row = {"kind": LabelStat.Kind.LABEL, "label_id": label_id}
+        elif only_unlabelled is True and not label_id:
+            row = {"kind": LabelStat.Kind.UNLABELLED}
+        elif only_unlabelled is None and not label_id:
+            row = {"kind": LabelStat.Kind.TOTAL}
+        else:
+            return None
+        return (
+            LabelStat.objects.filter(split_id=split_id, split__version_id=version_id, **row)
+            .values_list("item_count", flat=True)
+            .first()
+        )

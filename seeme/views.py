@@ -222,9 +222,11 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     )
     filterset = ItemFilterSet(request.GET, queryset=items)
     valid = filterset.is_valid()
-    page = Paginator(filterset.qs if valid else items.none(), ITEMS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(filterset.qs if valid else items.none(), ITEMS_PER_PAGE)
+    known = filterset.count_from_stats(version_id=version.pk) if valid else None
+    if known is not None:
+        paginator.count = known  # read from a LabelStat row instead of counting the items
+    page = paginator.get_page(request.GET.get("page"))
     chosen = filterset.form.cleaned_data if valid else {}
     split_id = chosen.get("splitId")
     by_label = {label.pk: label for label in labels}

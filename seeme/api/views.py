@@ -311,6 +311,16 @@ class ItemViewSet(VersionChildMixin, mixins.ListModelMixin, mixins.RetrieveModel
             .order_by("created_at", "id")
         )
 
+    def count_items(self, queryset) -> int:
+        """The filtered total for X-Total-Count: from a LabelStat row when the filters are
+        exactly what one counts (a split, a split and a label, a split's unlabelled items),
+        else a COUNT of the filtered items."""
+        filterset = ItemFilterSet(self.request.query_params, queryset=queryset)
+        known = None
+        if filterset.is_valid():
+            known = filterset.count_from_stats(version_id=self.scoped_version.pk)
+        return queryset.count() if known is None else known
+
     def get_object(self):
         item = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
         if item is None:
