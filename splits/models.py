@@ -32,12 +32,11 @@ class DatasetSplit(TimeStampedModel):
         return self.name
 
 
-class ItemSplit(models.Model):
+class ItemSplit(TimeStampedModel):
     """Membership of an item in a split; the row writers lock to serialise per-item changes."""
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="memberships")
     split = models.ForeignKey(DatasetSplit, on_delete=models.CASCADE, related_name="memberships")
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -151,7 +151,9 @@ def item_move_to_split(*, item: Item, from_split: DatasetSplit, to_split: Datase
         message = f"The item is already in the split {to_split.name!r}."
         raise InvalidInput(message, {"split": [message]})
     before = pair_states([old])[old]
-    ItemSplit.objects.filter(item_id=item.pk, split_id=from_split.pk).update(split=to_split)
+    ItemSplit.objects.filter(item_id=item.pk, split_id=from_split.pk).update(
+        split=to_split, updated_at=timezone.now()
+    )
     Annotation.objects.filter(item_id=item.pk, split_id=from_split.pk).update(
         split=to_split, updated_at=timezone.now()
     )

@@ -34,8 +34,9 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ItemSplit',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
                 ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='seeme.item')),
                 ('split', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='splits.datasetsplit')),
             ],
