@@ -205,3 +205,16 @@ def rows_create_for_label(label) -> None:
         [LabelStat(split_id=split_id, kind=Kind.LABEL, label=label, created_at=now,
                    updated_at=now) for split_id in split_ids]
     )
+
+
+def rows_copy_for_version(*, source_version_id, split_map: dict, label_map: dict) -> None:
+    """Copy a version's rows to its duplicate, verbatim: ``split_map`` and ``label_map`` give
+    the copy's id of each source split and label. The caller holds the source version's
+    exclusive lock, so the rows are exact and still while they are read."""
+    LabelStat.objects.bulk_create([
+        LabelStat(split_id=split_map[row.split_id], kind=row.kind,
+                  label_id=label_map[row.label_id] if row.label_id else None,
+                  count=row.count, annotation_count=row.annotation_count,
+                  item_count=row.item_count)
+        for row in LabelStat.objects.filter(split__version_id=source_version_id)
+    ], batch_size=2000)

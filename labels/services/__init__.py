@@ -5,6 +5,7 @@ it changes (primary-key order), then ``StatsDelta.apply()`` locks the LabelStat 
 public function is one transaction (``atomic_write``), retried whole after a deadlock.
 """
 
+from labels.services.assignment import items_assign_to_splits, items_move_to_split
 from labels.services.bulk import NewItem, items_bulk_create
 from labels.services.inferences import add_inferences
 from labels.services.items import (
@@ -27,10 +28,12 @@ from labels.services.structure import (
     split_create,
     split_delete,
 )
+from labels.services.versions import version_duplicate
 
 __all__ = [
     "PALETTE", "add_inferences", "annotation_create", "annotation_delete", "annotation_update",
     "dataset_create", "item_add_to_split", "item_create", "item_delete", "item_move_to_split",
-    "item_remove_from_split", "items_bulk_create", "NewItem", "label_create", "label_delete",
-    "label_stats_reconcile", "label_update", "split_create", "split_delete",
+    "item_remove_from_split", "items_assign_to_splits", "items_bulk_create",
+    "items_move_to_split", "NewItem", "label_create", "label_delete", "label_stats_reconcile",
+    "label_update", "split_create", "split_delete", "version_duplicate",
 ]

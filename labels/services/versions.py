@@ -6,8 +6,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
 from django.utils import timezone
 
-from labels.models import Annotation, Label, LabelStat
+from labels.models import Annotation, Label
 from labels.services._locks import _lock_exclusive
+from labels.stats import rows_copy_for_version
 from seeme.db import atomic_write, copy_rows
 from seeme.models import Item, Version
 from seeme.services import version_create
@@ -115,11 +116,6 @@ def version_duplicate(
             for pk, label_id, item_id, split_id, coordinates, user_id, created_at in rows
         ])
 
-    LabelStat.objects.bulk_create([
-        LabelStat(split_id=split_map[row.split_id], kind=row.kind,
-                  label_id=label_map[row.label_id] if row.label_id else None,
-                  count=row.count, annotation_count=row.annotation_count,
-                  item_count=row.item_count)
-        for row in LabelStat.objects.filter(split__version=version)
-    ], batch_size=BATCH)
+    rows_copy_for_version(source_version_id=version.pk, split_map=split_map,
+                          label_map=label_map)
     return copy

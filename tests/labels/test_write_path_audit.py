@@ -17,10 +17,9 @@ WRITES = {"create", "bulk_create", "update", "bulk_update", "delete", "get_or_cr
           "update_or_create"}
 SERVICES = ("labels/services/",)
 ALLOWED = {
-    # LabelStat rows: the engine, the repair, and the version copy, which copies a source's
-    # rows verbatim under the exclusive lock of the source version.
-    "LabelStat": ("labels/stats.py", "labels/services/reconcile.py",
-                  "labels/services/versions.py"),
+    # LabelStat rows: the engine (which also copies a version's rows for a duplicate) and
+    # the repair.
+    "LabelStat": ("labels/stats.py", "labels/services/reconcile.py"),
     "Annotation": SERVICES,
     "ItemSplit": SERVICES,
 }
