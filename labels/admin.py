@@ -153,15 +153,12 @@ class LabelAdmin(ServiceAdmin):
     fields = ("version", "name", "description", "color", "shortcut", "index", "id",
               "created_at", "updated_at")
     readonly_fields = ("index", "id", "created_at", "updated_at")
+    fixed_after_create = ("version",)
     delete_cascade = (("labels.Annotation", "label"), ("labels.LabelStat", "label"))
 
     def get_queryset(self, request):
         return (super().get_queryset(request).select_related(*self.list_select_related)
                 .annotate(total_annotations=_annotations_of_label()))
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "version") if obj is not None else fields
 
     def autocomplete_text(self, obj) -> str:
         return f"{obj.version} / {obj.name}"
@@ -248,10 +245,7 @@ class AnnotationAdmin(ServiceAdmin):
     show_full_result_count = False
     fields = ("item", "split", "label", "coordinates", "user", "id", "created_at", "updated_at")
     readonly_fields = ("user", "id", "created_at", "updated_at")
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "item") if obj is not None else fields
+    fixed_after_create = ("item",)
 
     @admin.display(description="id")
     def short_id(self, obj):

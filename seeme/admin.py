@@ -280,6 +280,7 @@ class DatasetAdmin(ServiceAdmin):
     fields = ("owner", "name", "description", "notes", "content_type", "multi_label",
               "default_splits", "id", "created_at", "updated_at")
     readonly_fields = ("id", "created_at", "updated_at")
+    fixed_after_create = ("owner", "default_splits")
     delete_cascade = (
         ("seeme.Version", "dataset"),
         ("seeme.DatasetShare", "dataset"),
@@ -295,10 +296,6 @@ class DatasetAdmin(ServiceAdmin):
         return (super().get_queryset(request).select_related(*self.list_select_related).annotate(
             versions_n=_count_of(Version, "dataset"), shares_n=_count_of(DatasetShare, "dataset")
         ))
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "owner", "default_splits") if obj is not None else fields
 
     def autocomplete_text(self, obj) -> str:
         return f"{obj.name} ({obj.owner.get_username()})"
@@ -344,10 +341,7 @@ class DatasetShareAdmin(ServiceAdmin):
     ordering = ("dataset__name", "user__username")
     fields = ("dataset", "user", "role", "created_at")
     readonly_fields = ("created_at",)
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "dataset", "user") if obj is not None else fields
+    fixed_after_create = ("dataset", "user")
 
     def create_via_service(self, request, form):
         data = form.cleaned_data
@@ -373,6 +367,7 @@ class VersionAdmin(ServiceAdmin):
     fields = ("dataset", "name", "description", "default_split", "config", "user", "id",
               "created_at", "updated_at")
     readonly_fields = ("user", "id", "created_at", "updated_at")
+    fixed_after_create = ("dataset",)
     delete_cascade = (
         ("seeme.Item", "dataset_version"),
         ("splits.DatasetSplit", "version"),
@@ -387,10 +382,6 @@ class VersionAdmin(ServiceAdmin):
         return (super().get_queryset(request).select_related(*self.list_select_related).annotate(
             splits_n=_count_of(DatasetSplit, "version"), labels_n=_count_of(Label, "version")
         ))
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "dataset") if obj is not None else fields
 
     def autocomplete_text(self, obj) -> str:
         return str(obj)
@@ -458,16 +449,13 @@ class ItemAdmin(ServiceAdmin):
               "updated_at")
     readonly_fields = ("content_hash", "revision_number", "user", "id", "created_at",
                        "updated_at")
+    fixed_after_create = ("dataset_version",)
     delete_cascade = (("splits.ItemSplit", "item"), ("labels.Annotation", "item"))
 
     def get_queryset(self, request):
         return (super().get_queryset(request).select_related(*self.list_select_related)
                 .prefetch_related("splits")
                 .annotate(annotations_n=_count_of(Annotation, "item")))
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "dataset_version") if obj is not None else fields
 
     def get_inlines(self, request, obj):
         # Split and label choices depend on the item's version: known once the item exists.

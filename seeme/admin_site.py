@@ -131,6 +131,13 @@ class ServiceAdminMixin:
     delete_cascade: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
     #: Set on admins of computed rows (statistics): deleting a parent needs no right on them.
     computed = False
+    #: Fields set when a row is created and read-only after (a row's parent, its owner): the
+    #: services have no write that moves a row to another parent.
+    fixed_after_create: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, *self.fixed_after_create) if obj is not None else fields
 
     def create_via_service(self, request, form):
         raise NotImplementedError(f"{type(self).__name__} cannot create rows")

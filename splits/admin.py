@@ -69,6 +69,7 @@ class DatasetSplitAdmin(ServiceAdmin):
     ordering = ("version__dataset__name", "version__created_at", "name")
     fields = ("version", "name", "description", "id", "created_at", "updated_at")
     readonly_fields = ("id", "created_at", "updated_at")
+    fixed_after_create = ("version",)
     delete_cascade = (
         ("splits.ItemSplit", "split"),
         ("labels.Annotation", "split"),
@@ -77,10 +78,6 @@ class DatasetSplitAdmin(ServiceAdmin):
 
     def get_queryset(self, request):
         return with_totals(super().get_queryset(request).select_related(*self.list_select_related))
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "version") if obj is not None else fields
 
     def autocomplete_text(self, obj) -> str:
         return f"{obj.version} / {obj.name}"
@@ -213,14 +210,11 @@ class ItemSplitAdmin(ServiceAdmin):
     show_full_result_count = False
     fields = ("item", "split", "created_at")
     readonly_fields = ("created_at",)
+    fixed_after_create = ("item",)
 
     @admin.display(description="version", ordering="split__version__name")
     def version(self, obj):
         return obj.split.version
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return (*fields, "item") if obj is not None else fields
 
     def create_via_service(self, request, form):
         item, split = form.cleaned_data["item"], form.cleaned_data["split"]
