@@ -24,7 +24,7 @@ from seeme.admin_site import (
     changed_values,
     dataset_filter,
     version_filter,
-    version_scoped_lookups,
+    version_scoped_filter,
 )
 from splits.admin import split_filter
 from splits.models import DatasetSplit
@@ -32,19 +32,9 @@ from splits.models import DatasetSplit
 # -- filters and the reconcile action -----------------------------------------------------------
 
 
-class LabelFilter(DrillDownFilter):
-    """Lists the labels of the chosen version (or dataset)."""
-
-    title = "label"
-    parameter_name = "label"
-
-    def lookups(self, request, model_admin):
-        return version_scoped_lookups(Label, request)
-
-
 def label_filter(path: str) -> type[DrillDownFilter]:
     """A label filter for a model reaching its label's id at ``path``."""
-    return type("LabelFilter", (LabelFilter,), {"path": path})
+    return version_scoped_filter(Label, "label", path)
 
 
 # A message names at most this many fixed rows; the count covers them all.

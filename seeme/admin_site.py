@@ -484,3 +484,12 @@ def version_scoped_lookups(model, request) -> list[tuple]:
         .values_list("id", "version__name", "name")
     )
     return [(pk, f"{version} / {name}") for pk, version, name in rows]
+
+
+def version_scoped_filter(model, name: str, path: str) -> type[DrillDownFilter]:
+    """A filter on the splits or labels (``model``) of the chosen version (or dataset), named
+    ``name``, for a model reaching that row's id at ``path``."""
+    return type(f"{model.__name__}Filter", (DrillDownFilter,), {
+        "title": name, "parameter_name": name, "path": path,
+        "lookups": lambda self, request, model_admin: version_scoped_lookups(model, request),
+    })

@@ -20,25 +20,15 @@ from seeme.admin_site import (
     changed_values,
     dataset_filter,
     version_filter,
-    version_scoped_lookups,
+    version_scoped_filter,
 )
 from splits import services as split_services
 from splits.models import DatasetSplit, ItemSplit
 
 
-class SplitFilter(DrillDownFilter):
-    """Lists the splits of the chosen version (or dataset)."""
-
-    title = "split"
-    parameter_name = "split"
-
-    def lookups(self, request, model_admin):
-        return version_scoped_lookups(DatasetSplit, request)
-
-
 def split_filter(path: str) -> type[DrillDownFilter]:
     """A split filter for a model reaching its split's id at ``path``."""
-    return type("SplitFilter", (SplitFilter,), {"path": path})
+    return version_scoped_filter(DatasetSplit, "split", path)
 
 
 def _total_row(field: str) -> Subquery:
