@@ -24,21 +24,41 @@ from splits.models import DatasetSplit, ItemSplit
 def recount_rows(split: DatasetSplit) -> list[dict]:
     """The label-stats answer of ``split`` counted from the items and annotations tables."""
     per_label = {
-        label_id: (n, items) for label_id, n, items in
-        Annotation.objects.filter(split=split).values_list("label_id")
-        .annotate(n=Count("id"), items=Count("item_id", distinct=True)).order_by()
+        label_id: (n, items)
+        for label_id, n, items in Annotation.objects.filter(split=split)
+        .values_list("label_id")
+        .annotate(n=Count("id"), items=Count("item_id", distinct=True))
+        .order_by()
     }
-    annotated = Annotation.objects.filter(split_id=OuterRef("split_id"),
-                                          item_id=OuterRef("item_id"))
+    annotated = Annotation.objects.filter(
+        split_id=OuterRef("split_id"), item_id=OuterRef("item_id")
+    )
     bare = ItemSplit.objects.filter(split=split).filter(~Exists(annotated)).count()
     rows = []
-    for label_id in Label.objects.filter(version_id=split.version_id).order_by("index") \
-            .values_list("id", flat=True):
+    for label_id in (
+        Label.objects.filter(version_id=split.version_id)
+        .order_by("index")
+        .values_list("id", flat=True)
+    ):
         n, items = per_label.get(label_id, (0, 0))
-        rows.append({"label_id": str(label_id), "split_id": str(split.pk), "count": items,
-                     "annotation_count": n, "item_count": items})
-    rows.append({"label_id": "", "split_id": str(split.pk), "count": bare,
-                 "annotation_count": 0, "item_count": bare})
+        rows.append(
+            {
+                "label_id": str(label_id),
+                "split_id": str(split.pk),
+                "count": items,
+                "annotation_count": n,
+                "item_count": items,
+            }
+        )
+    rows.append(
+        {
+            "label_id": "",
+            "split_id": str(split.pk),
+            "count": bare,
+            "annotation_count": 0,
+            "item_count": bare,
+        }
+    )
     return rows
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seeme.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -67,7 +67,7 @@ def main() -> None:
     dataset = Dataset.objects.filter(pk=args.dataset_id).select_related("owner").first()
     if dataset is None:
         sys.exit(f"No dataset {args.dataset_id}.")
-    user = (get_user_model().objects.get(username=args.user) if args.user else dataset.owner)
+    user = get_user_model().objects.get(username=args.user) if args.user else dataset.owner
     url = page_url(dataset, args.version_id, args.page)
 
     client = Client()

@@ -69,13 +69,23 @@ def ensure_dataset(name: str, owner, *args: str) -> DatasetSplit:
     if dataset is None:
         print(f"generating {name!r} ...", flush=True)
         started = time.monotonic()
-        call_command("generate_dataset", "--name", name, "--owner", owner.username, *args,
-                     stdout=open(os.devnull, "w"))
+        call_command(
+            "generate_dataset",
+            "--name",
+            name,
+            "--owner",
+            owner.username,
+            *args,
+            stdout=open(os.devnull, "w"),
+        )
         print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
         dataset = Dataset.objects.get(owner=owner, name=name)
-    return DatasetSplit.objects.select_related("version").filter(
-        version__dataset=dataset
-    ).order_by("created_at").first()
+    return (
+        DatasetSplit.objects.select_related("version")
+        .filter(version__dataset=dataset)
+        .order_by("created_at")
+        .first()
+    )
 
 
 def split_size(split: DatasetSplit) -> tuple[int, int]:
@@ -98,15 +108,35 @@ class Server:
     def __init__(self, workers: int, threads: int) -> None:
         self.port = free_port()
         self.workers, self.threads = workers, threads
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-               "DJANGO_DEBUG": "false", "DJANGO_LOG_LEVEL": "ERROR"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_LOG_LEVEL": "ERROR",
+        }
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "seeme.wsgi:application",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--worker-class", "gthread", "--threads", str(threads), "--timeout", "120",
-             "--keep-alive", "600",
-             "--log-level", "warning", "--chdir", str(ROOT)],
-            env=env, start_new_session=True,
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "seeme.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(threads),
+                "--timeout",
+                "120",
+                "--keep-alive",
+                "600",
+                "--log-level",
+                "warning",
+                "--chdir",
+                str(ROOT),
+            ],
+            env=env,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -179,8 +209,9 @@ def bench_base(split: DatasetSplit) -> str:
 
 def stats_latency(client: Client, big, small, runs: int) -> dict:
     """The stats endpoint, big and small split alternating."""
-    paths = {name: f"{api_base(s)}/labels/splits/{s.pk}" for name, s in
-             (("big", big), ("small", small))}
+    paths = {
+        name: f"{api_base(s)}/labels/splits/{s.pk}" for name, s in (("big", big), ("small", small))
+    }
     times = {"big": [], "small": []}
     for i in range(runs + 20):
         for name, path in paths.items():
@@ -193,16 +224,19 @@ def stats_latency(client: Client, big, small, runs: int) -> dict:
 
 def recount_latency(client: Client, big, runs: int) -> dict:
     """The endpoint vs the same answer recounted on the fly, alternating."""
-    paths = {"endpoint": f"{api_base(big)}/labels/splits/{big.pk}",
-             "recount": f"{bench_base(big)}/recount/splits/{big.pk}"}
+    paths = {
+        "endpoint": f"{api_base(big)}/labels/splits/{big.pk}",
+        "recount": f"{bench_base(big)}/recount/splits/{big.pk}",
+    }
     times = {"endpoint": [], "recount": []}
     answers = {}
     for i in range(runs + 2):
         for name, path in paths.items():
             elapsed, status, payload = client.request("GET", path)
             expect(status, 200, payload)
-            answers[name] = [(r["label_id"], r["annotation_count"], r["item_count"])
-                             for r in json.loads(payload)]
+            answers[name] = [
+                (r["label_id"], r["annotation_count"], r["item_count"]) for r in json.loads(payload)
+            ]
             if i >= 2:
                 times[name].append(elapsed)
     if answers["endpoint"] != answers["recount"]:
@@ -215,9 +249,10 @@ class ItemPool:
 
     def __init__(self, split: DatasetSplit, user, size: int) -> None:
         new = [NewItem(name=f"write-{n}.jpg", split_ids=(split.pk,)) for n in range(size)]
-        self.ids = [str(i) for i in label_services.items_bulk_create(
-            version=split.version, user=user, items=new
-        )]
+        self.ids = [
+            str(i)
+            for i in label_services.items_bulk_create(version=split.version, user=user, items=new)
+        ]
         self.lock = threading.Lock()
 
     def take(self) -> str:
@@ -226,8 +261,12 @@ class ItemPool:
 
 
 def annotation_body(split, label_ids, pool: ItemPool, n: int) -> dict:
-    return {"label_id": label_ids[n % len(label_ids)], "item_id": pool.take(),
-            "split_id": str(split.pk), "coordinates": ""}
+    return {
+        "label_id": label_ids[n % len(label_ids)],
+        "item_id": pool.take(),
+        "split_id": str(split.pk),
+        "coordinates": "",
+    }
 
 
 def write_path(name: str, split) -> str:
@@ -285,11 +324,18 @@ def inferences_rate(client: Client, split, label_names: list[str], runs: int) ->
     path = f"{api_base(split)}/splits/{split.pk}/add_inferences"
     rates = []
     for run in range(runs):
-        body = {"keep_annotations": True, "inferences": [
-            {"name": f"inference-{run}-{i}.jpg", "extension": "jpg",
-             "prediction": label_names[i % len(label_names)], "confidence": 0.9}
-            for i in range(10_000)
-        ]}
+        body = {
+            "keep_annotations": True,
+            "inferences": [
+                {
+                    "name": f"inference-{run}-{i}.jpg",
+                    "extension": "jpg",
+                    "prediction": label_names[i % len(label_names)],
+                    "confidence": 0.9,
+                }
+                for i in range(10_000)
+            ],
+        }
         elapsed, status, payload = client.request("POST", path, body)
         expect(status, 200, payload)
         rates.append(10_000 / elapsed)
@@ -301,17 +347,26 @@ def inferences_rate(client: Client, split, label_names: list[str], runs: int) ->
 
 def machine() -> dict:
     meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         pg = cursor.fetchone()[0].split(" on ")[0]
         cursor.execute("SHOW shared_buffers")
         buffers = cursor.fetchone()[0]
     return {
-        "nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(int(meminfo[1]) / 2**20, 1),
-        "postgres": pg, "shared_buffers": buffers, "python": platform.python_version(),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(int(meminfo[1]) / 2**20, 1),
+        "postgres": pg,
+        "shared_buffers": buffers,
+        "python": platform.python_version(),
         "django": django.get_version(),
     }
 
@@ -332,21 +387,40 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
     labels = str(args.labels)
-    big = ensure_dataset(f"bench {args.items:,} items", user, "--items", str(args.items),
-                         "--labels", labels, "--splits", "big=1")
-    small = ensure_dataset("bench 1,000 items", user, "--items", "1000", "--labels", labels,
-                           "--splits", "small=1")
-    writes = ensure_dataset("bench writes", user, "--items", "0", "--labels", labels,
-                            "--splits", "api=0.5,bare=0.5")
+    big = ensure_dataset(
+        f"bench {args.items:,} items",
+        user,
+        "--items",
+        str(args.items),
+        "--labels",
+        labels,
+        "--splits",
+        "big=1",
+    )
+    small = ensure_dataset(
+        "bench 1,000 items", user, "--items", "1000", "--labels", labels, "--splits", "small=1"
+    )
+    writes = ensure_dataset(
+        "bench writes", user, "--items", "0", "--labels", labels, "--splits", "api=0.5,bare=0.5"
+    )
     splits = {name: writes.version.splits.get(name=name) for name in ("api", "bare")}
-    pools = {name: ItemPool(split, user, args.writes + 20 + WRITERS * args.concurrent_writes)
-             for name, split in splits.items()}
+    pools = {
+        name: ItemPool(split, user, args.writes + 20 + WRITERS * args.concurrent_writes)
+        for name, split in splits.items()
+    }
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    label_ids = [str(i) for i in Label.objects.filter(version=writes.version)
-                 .order_by("index").values_list("id", flat=True)]
-    label_names = list(Label.objects.filter(version=writes.version).order_by("index")
-                       .values_list("name", flat=True))
+    label_ids = [
+        str(i)
+        for i in Label.objects.filter(version=writes.version)
+        .order_by("index")
+        .values_list("id", flat=True)
+    ]
+    label_names = list(
+        Label.objects.filter(version=writes.version)
+        .order_by("index")
+        .values_list("name", flat=True)
+    )
     _, key = services.apikey_create(user=user, name="bench")
 
     # Both answers in process (queries only, no HTTP), for reference.
@@ -369,9 +443,12 @@ def main() -> None:
         latency = stats_latency(client, big, small, args.runs)
         recount = recount_latency(client, big, args.recount_runs)
         single = write_throughput(client, splits, label_ids, pools, args.writes)
-        concurrent = {name: concurrent_throughput(server.port, key, splits[name], label_ids,
-                                                  pools[name], name, args.concurrent_writes)
-                      for name in ("bare", "api")}
+        concurrent = {
+            name: concurrent_throughput(
+                server.port, key, splits[name], label_ids, pools[name], name, args.concurrent_writes
+            )
+            for name in ("bare", "api")
+        }
         inference_rates = inferences_rate(client, splits["api"], label_names, 3)
     finally:
         server.stop()
@@ -381,14 +458,17 @@ def main() -> None:
     label_services.label_stats_reconcile(split_ids=[splits["bare"].pk])
 
     r = {
-        "big": split_size(big), "small": split_size(small),
+        "big": split_size(big),
+        "small": split_size(small),
         "p50": {k: pct(v, 0.5) for k, v in latency.items()},
         "p95": {k: pct(v, 0.95) for k, v in latency.items()},
         "recount_p50": {k: pct(v, 0.5) for k, v in recount.items()},
         "single": {k: len(v) / sum(v) for k, v in single.items()},
         "single_p50": {k: pct(v, 0.5) for k, v in single.items()},
-        "concurrent": concurrent, "inferences": statistics.median(inference_rates),
-        "sql_recount": statistics.median(sql_recount), "sql_rows": statistics.median(sql_rows),
+        "concurrent": concurrent,
+        "inferences": statistics.median(inference_rates),
+        "sql_recount": statistics.median(sql_recount),
+        "sql_rows": statistics.median(sql_rows),
     }
     report = render(args, info, r, workers, load_before, load_after, drift)
     out = Path(args.out)
@@ -429,13 +509,20 @@ def render(args, info, r, workers, load_before, load_after, drift) -> str:
         "|---|---|",
         row("CPU", f"{info['cpu']}, nproc = {info['nproc']}"),
         row("RAM", f"{info['ram_gib']} GiB"),
-        row("PostgreSQL", f"{info['postgres']}, shared_buffers {info['shared_buffers']}, "
-                          "same machine"),
+        row(
+            "PostgreSQL",
+            f"{info['postgres']}, shared_buffers {info['shared_buffers']}, same machine",
+        ),
         row("Python / Django", f"{info['python']} / {info['django']}"),
-        row("Server", f"gunicorn, {workers} gthread workers x 4 threads, 127.0.0.1, "
-                      "`DJANGO_DEBUG=false`"),
-        row("Load average (1 min)", f"{load_before[0]:.2f} before, {load_after[0]:.2f} after "
-                                    "(a shared machine: other jobs ran beside)"),
+        row(
+            "Server",
+            f"gunicorn, {workers} gthread workers x 4 threads, 127.0.0.1, `DJANGO_DEBUG=false`",
+        ),
+        row(
+            "Load average (1 min)",
+            f"{load_before[0]:.2f} before, {load_after[0]:.2f} after "
+            "(a shared machine: other jobs ran beside)",
+        ),
         "",
         f"Data (`generate_dataset`, {args.labels} labels, Zipf-skewed, 10% unlabelled, 10% of "
         "the labelled items with 2-3 annotations): a split of "
@@ -446,30 +533,70 @@ def render(args, info, r, workers, load_before, load_after, drift) -> str:
         "",
         row("Measure", "Result", "Goal", ""),
         "|---|---|---|---|",
-        row(f"Label-stats endpoint, {big_items:,}-item split",
-            f"p50 {ms(p50['big'])}, p95 {ms(p95['big'])}", "", ""),
-        row(f"Label-stats endpoint, {small_items:,}-item split",
-            f"p50 {ms(p50['small'])}, p95 {ms(p95['small'])}", "", ""),
-        row("big / small", f"p50 {ratio_50:.2f}x, p95 {ratio_95:.2f}x", "<= 1.5x",
-            verdict(ratio_50 <= 1.5 and ratio_95 <= 1.5)),
-        row("On-the-fly recount of the big split, same HTTP path",
+        row(
+            f"Label-stats endpoint, {big_items:,}-item split",
+            f"p50 {ms(p50['big'])}, p95 {ms(p95['big'])}",
+            "",
+            "",
+        ),
+        row(
+            f"Label-stats endpoint, {small_items:,}-item split",
+            f"p50 {ms(p50['small'])}, p95 {ms(p95['small'])}",
+            "",
+            "",
+        ),
+        row(
+            "big / small",
+            f"p50 {ratio_50:.2f}x, p95 {ratio_95:.2f}x",
+            "<= 1.5x",
+            verdict(ratio_50 <= 1.5 and ratio_95 <= 1.5),
+        ),
+        row(
+            "On-the-fly recount of the big split, same HTTP path",
             f"p50 {ms(r['recount_p50']['recount'])} (the endpoint in the same loop: "
-            f"{ms(r['recount_p50']['endpoint'])})", "", ""),
+            f"{ms(r['recount_p50']['endpoint'])})",
+            "",
+            "",
+        ),
         row("endpoint vs recount", f"{speedup:.0f}x faster", ">= 50x", verdict(speedup >= 50)),
-        row("(in process, queries only: recount / persisted rows)",
+        row(
+            "(in process, queries only: recount / persisted rows)",
             f"median {ms(r['sql_recount'])} / {ms(r['sql_rows'])} "
-            f"({r['sql_recount'] / r['sql_rows']:.0f}x)", "", ""),
-        row("Annotation create, 1 client: API (validation, locks, stats)",
-            f"{single['api']:.0f} writes/s (p50 {ms(r['single_p50']['api'])})", "", ""),
-        row("Annotation create, 1 client: bare insert",
-            f"{single['bare']:.0f} writes/s (p50 {ms(r['single_p50']['bare'])})", "", ""),
-        row("overhead of the write path, 1 client", f"{overhead * 100:.0f}%", "<= 30%",
-            verdict(overhead <= 0.30)),
-        row(f"{WRITERS} concurrent writers: API / bare",
+            f"({r['sql_recount'] / r['sql_rows']:.0f}x)",
+            "",
+            "",
+        ),
+        row(
+            "Annotation create, 1 client: API (validation, locks, stats)",
+            f"{single['api']:.0f} writes/s (p50 {ms(r['single_p50']['api'])})",
+            "",
+            "",
+        ),
+        row(
+            "Annotation create, 1 client: bare insert",
+            f"{single['bare']:.0f} writes/s (p50 {ms(r['single_p50']['bare'])})",
+            "",
+            "",
+        ),
+        row(
+            "overhead of the write path, 1 client",
+            f"{overhead * 100:.0f}%",
+            "<= 30%",
+            verdict(overhead <= 0.30),
+        ),
+        row(
+            f"{WRITERS} concurrent writers: API / bare",
             f"{concurrent['api']:.0f} / {concurrent['bare']:.0f} writes/s "
-            f"(overhead {overhead_8 * 100:.0f}%)", "", ""),
-        row("add_inferences, 10,000 inferences a request (median of 3)",
-            f"{r['inferences']:,.0f} inferences/s", "", ""),
+            f"(overhead {overhead_8 * 100:.0f}%)",
+            "",
+            "",
+        ),
+        row(
+            "add_inferences, 10,000 inferences a request (median of 3)",
+            f"{r['inferences']:,.0f} inferences/s",
+            "",
+            "",
+        ),
         "",
         "After the run the stats of the three splits equal a fresh recount: "
         + ("yes." if not drift else f"**NO** ({len(drift)} rows)."),

@@ -42,7 +42,10 @@ REPORTED_DRIFTS = 10
 
 
 def reconcile_and_report(
-    modeladmin, request, *, dataset_ids: Iterable[uuid.UUID] | None = None,
+    modeladmin,
+    request,
+    *,
+    dataset_ids: Iterable[uuid.UUID] | None = None,
     split_ids: Iterable[uuid.UUID] | None = None,
 ) -> list[Drift]:
     """Recount the statistics of the given datasets or splits, fix drifted rows, and tell the
@@ -63,8 +66,11 @@ def reconcile_and_report(
         split = splits.get(d.split_id)
         where = f"{split.version} / {split.name}" if split else str(d.split_id)
         row = labels[d.label_id].name if d.label_id in labels else d.kind
-        stored = (f"{d.stored.item_count} items, {d.stored.annotation_count} annotations"
-                  if d.stored else "missing")
+        stored = (
+            f"{d.stored.item_count} items, {d.stored.annotation_count} annotations"
+            if d.stored
+            else "missing"
+        )
         details.append(
             f"{where} [{row}]: {stored} → {d.expected.item_count} items, "
             f"{d.expected.annotation_count} annotations"
@@ -74,7 +80,9 @@ def reconcile_and_report(
     modeladmin.message_user(
         request,
         f"Fixed {len(drift)} statistics rows in {split_count} splits: "
-        + "; ".join(details) + more + ".",
+        + "; ".join(details)
+        + more
+        + ".",
         messages.WARNING,
     )
     return drift
@@ -95,7 +103,9 @@ class LabelForm(forms.ModelForm):
     """A label; an empty colour takes the next one of the palette."""
 
     color = forms.CharField(
-        required=False, max_length=7, help_text="#rrggbb; empty picks the next palette colour.",
+        required=False,
+        max_length=7,
+        help_text="#rrggbb; empty picks the next palette colour.",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour is #rrggbb.")],
     )
 
@@ -111,8 +121,12 @@ class LabelForm(forms.ModelForm):
 
 def _label_create(request, version, data) -> Label:
     return label_services.label_create(
-        version=version, user=request.user, name=data["name"], description=data["description"],
-        color=data["color"] or None, shortcut=data["shortcut"],
+        version=version,
+        user=request.user,
+        name=data["name"],
+        description=data["description"],
+        color=data["color"] or None,
+        shortcut=data["shortcut"],
     )
 
 
@@ -125,30 +139,55 @@ def _label_update(label_id, form) -> Label:
 
 
 def _annotations_of_label() -> Coalesce:
-    rows = (LabelStat.objects.filter(label_id=OuterRef("pk")).order_by()
-            .values("label_id").annotate(n=Sum("annotation_count")).values("n"))
+    rows = (
+        LabelStat.objects.filter(label_id=OuterRef("pk"))
+        .order_by()
+        .values("label_id")
+        .annotate(n=Sum("annotation_count"))
+        .values("n")
+    )
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 @admin.register(Label)
 class LabelAdmin(ServiceAdmin):
     form = LabelForm
-    list_display = ("name", "index", "swatch", "shortcut", "version", "annotation_count",
-                    "created_at")
+    list_display = (
+        "name",
+        "index",
+        "swatch",
+        "shortcut",
+        "version",
+        "annotation_count",
+        "created_at",
+    )
     list_filter = (dataset_filter("version__dataset"), version_filter("version"))
     list_select_related = ("version__dataset",)
     search_fields = ("name", "version__name", "version__dataset__name")
     autocomplete_fields = ("version",)
     ordering = ("version__dataset__name", "version__created_at", "index")
-    fields = ("version", "name", "description", "color", "shortcut", "index", "id",
-              "created_at", "updated_at")
+    fields = (
+        "version",
+        "name",
+        "description",
+        "color",
+        "shortcut",
+        "index",
+        "id",
+        "created_at",
+        "updated_at",
+    )
     readonly_fields = ("index", "id", "created_at", "updated_at")
     fixed_after_create = ("version",)
     delete_cascade = (("labels.Annotation", "label"), ("labels.LabelStat", "label"))
 
     def get_queryset(self, request):
-        return (super().get_queryset(request).select_related(*self.list_select_related)
-                .annotate(total_annotations=_annotations_of_label()))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(total_annotations=_annotations_of_label())
+        )
 
     def autocomplete_text(self, obj) -> str:
         return f"{obj.version} / {obj.name}"
@@ -157,7 +196,9 @@ class LabelAdmin(ServiceAdmin):
     def swatch(self, obj):
         return format_html(
             '<span style="display:inline-block;width:1em;height:1em;background:{};'
-            'vertical-align:middle"></span> {}', obj.color, obj.color,
+            'vertical-align:middle"></span> {}',
+            obj.color,
+            obj.color,
         )
 
     @admin.display(description="annotations", ordering="total_annotations")
@@ -214,18 +255,23 @@ def _annotation_changes(form) -> dict:
 def _annotation_create(request, item, data) -> Annotation:
     split = data["split"]
     return label_services.annotation_create(
-        version=split.version, user=request.user, label_id=data["label"].pk, item_id=item.pk,
-        split_id=split.pk, coordinates=data["coordinates"],
+        version=split.version,
+        user=request.user,
+        label_id=data["label"].pk,
+        item_id=item.pk,
+        split_id=split.pk,
+        coordinates=data["coordinates"],
     )
 
 
 @admin.register(Annotation)
 class AnnotationAdmin(ServiceAdmin):
-    list_display = ("short_id", "item", "label", "split", "version", "region", "user",
-                    "created_at")
+    list_display = ("short_id", "item", "label", "split", "version", "region", "user", "created_at")
     list_filter = (
-        dataset_filter("split__version__dataset"), version_filter("split__version"),
-        split_filter("split"), label_filter("label"),
+        dataset_filter("split__version__dataset"),
+        version_filter("split__version"),
+        split_filter("split"),
+        label_filter("label"),
     )
     list_select_related = ("item", "label", "split__version__dataset", "user")
     search_fields = ("item__name", "label__name")
@@ -297,20 +343,44 @@ class LabelStatAdmin(admin.ModelAdmin):
     """Computed rows: read-only, filterable, and repaired by reconciling."""
 
     computed = True
-    list_display = ("dataset", "version", "split_name", "kind", "label", "item_count",
-                    "annotation_count", "updated_at")
+    list_display = (
+        "dataset",
+        "version",
+        "split_name",
+        "kind",
+        "label",
+        "item_count",
+        "annotation_count",
+        "updated_at",
+    )
     list_filter = (
-        dataset_filter("split__version__dataset"), version_filter("split__version"),
-        split_filter("split"), "kind",
+        dataset_filter("split__version__dataset"),
+        version_filter("split__version"),
+        split_filter("split"),
+        "kind",
     )
     list_select_related = ("split__version__dataset", "label")
     search_fields = ("split__name", "label__name", "split__version__dataset__name")
-    ordering = ("split__version__dataset__name", "split__version__created_at", "split__name",
-                "kind", "label__index")
+    ordering = (
+        "split__version__dataset__name",
+        "split__version__created_at",
+        "split__name",
+        "kind",
+        "label__index",
+    )
     show_full_result_count = False
     actions = ("reconcile_statistics",)
-    fields = ("split", "kind", "label", "item_count", "annotation_count", "count", "id",
-              "created_at", "updated_at")
+    fields = (
+        "split",
+        "kind",
+        "label",
+        "item_count",
+        "annotation_count",
+        "count",
+        "id",
+        "created_at",
+        "updated_at",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -336,8 +406,9 @@ class LabelStatAdmin(admin.ModelAdmin):
     def split_name(self, obj):
         return obj.split.name
 
-    @admin.action(description="Reconcile statistics of the selected rows' splits",
-                  permissions=["reconcile"])
+    @admin.action(
+        description="Reconcile statistics of the selected rows' splits", permissions=["reconcile"]
+    )
     def reconcile_statistics(self, request, queryset):
         split_ids = set(queryset.values_list("split_id", flat=True))
         reconcile_and_report(self, request, split_ids=split_ids)

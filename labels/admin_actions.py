@@ -20,37 +20,49 @@ ACTION_NAME = "assign_splits"
 def assign_splits(modeladmin, request, queryset):
     versions = list(queryset.select_related("dataset").order_by("dataset__name", "created_at"))
     submitted = "run" in request.POST
-    form = AssignForm(request.POST if submitted else None, initial={
-        "ratios": "train=0.8,valid=0.1,test=0.1", "scope": "unassigned", "separator": "_",
-    })
+    form = AssignForm(
+        request.POST if submitted else None,
+        initial={
+            "ratios": "train=0.8,valid=0.1,test=0.1",
+            "scope": "unassigned",
+            "separator": "_",
+        },
+    )
     previews = []
     if submitted and form.is_valid():
         apply = request.POST["run"] == "apply"
         for version in versions:
             try:
-                result = items_assign_to_splits(version=version, dry_run=not apply,
-                                                **form.cleaned_data)
+                result = items_assign_to_splits(
+                    version=version, dry_run=not apply, **form.cleaned_data
+                )
             except ServiceError as exc:
                 modeladmin.message_user(request, f"{version}: {exc.message}", messages.ERROR)
                 continue
             if apply:
                 modeladmin.message_user(
-                    request, f"{version}: {result.considered} item(s) assigned, "
-                             f"{result.moved} moved, {result.unchanged} unchanged.",
+                    request,
+                    f"{version}: {result.considered} item(s) assigned, "
+                    f"{result.moved} moved, {result.unchanged} unchanged.",
                     messages.SUCCESS,
                 )
             else:
-                previews.append({"version": version, "result": result,
-                                 "table": preview_rows(result.as_dict())})
+                previews.append(
+                    {"version": version, "result": result, "table": preview_rows(result.as_dict())}
+                )
         if apply:
             return None  # back to the changelist, with the messages
-    return TemplateResponse(request, "admin/labels/assign_splits.html", {
-        **modeladmin.admin_site.each_context(request),
-        "title": "Assign items to splits",
-        "opts": modeladmin.model._meta,
-        "versions": versions,
-        "form": form,
-        "previews": previews,
-        "action_name": ACTION_NAME,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    })
+    return TemplateResponse(
+        request,
+        "admin/labels/assign_splits.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Assign items to splits",
+            "opts": modeladmin.model._meta,
+            "versions": versions,
+            "form": form,
+            "previews": previews,
+            "action_name": ACTION_NAME,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )

@@ -82,8 +82,10 @@ def parse_ratios(value) -> list[tuple[str, float]]:
             else:
                 errors.append("Each ratio must be an object with 'split' and 'ratio'.")
     else:
-        raise RatioError("Give the ratios as an object like {\"train\": 0.8, \"valid\": 0.2}.",
-                         ["must be an object of split name to ratio"])
+        raise RatioError(
+            'Give the ratios as an object like {"train": 0.8, "valid": 0.2}.',
+            ["must be an object of split name to ratio"],
+        )
     result: list[tuple[str, float]] = []
     seen: set[str] = set()
     for name, ratio in pairs:
@@ -236,7 +238,10 @@ def stratum_of(labels: set[str] | frozenset[str], frequencies: Mapping[str, int]
 
 
 def plan_assignment(
-    items: Sequence[ItemRecord], ratios: Sequence[tuple[str, float]], *, seed: str,
+    items: Sequence[ItemRecord],
+    ratios: Sequence[tuple[str, float]],
+    *,
+    seed: str,
     stratify: bool = False,
 ) -> dict[str, str]:
     """The split (by name) of every item that is not ``fixed``: ``{item key: split name}``.
@@ -281,6 +286,8 @@ def plan_assignment(
             placement.update(_cut(members, names, short))
     return {
         item.key: placement[unit.key]
-        for unit in units if unit.key in placement
-        for item in unit.items if not item.fixed
+        for unit in units
+        if unit.key in placement
+        for item in unit.items
+        if not item.fixed
     }

@@ -111,31 +111,40 @@ def grouped_bar_chart(matrix: StatsMatrix) -> GroupedBarChart | None:
             share_text = "no items" if cell.share is None else f"{cell.share:.1f}%"
             title = (
                 f"{split.name}, {name}: {cell.item_count} items ({share_text})"
-                if line.label is None else
-                f"{split.name}, {name}: {cell.item_count} items ({share_text}), "
+                if line.label is None
+                else f"{split.name}, {name}: {cell.item_count} items ({share_text}), "
                 f"{cell.annotation_count} annotations"
             )
-            bars.append(Bar(
-                x=round(start + position * bar_w + 1, 2),
-                cx=round(start + (position + 0.5) * bar_w, 2),
-                y=round(MARGIN_TOP + plot_h - height, 2),
-                width=round(max(bar_w - 2, 1), 2),
-                height=round(height, 2),
-                color=safe_color(line.label.color) if line.label else UNLABELLED_COLOR,
-                name=name,
-                title=title,
-                value_text=f"{share:.0f}%" if cell.share is not None else "",
-                unlabelled=line.label is None,
-            ))
+            bars.append(
+                Bar(
+                    x=round(start + position * bar_w + 1, 2),
+                    cx=round(start + (position + 0.5) * bar_w, 2),
+                    y=round(MARGIN_TOP + plot_h - height, 2),
+                    width=round(max(bar_w - 2, 1), 2),
+                    height=round(height, 2),
+                    color=safe_color(line.label.color) if line.label else UNLABELLED_COLOR,
+                    name=name,
+                    title=title,
+                    value_text=f"{share:.0f}%" if cell.share is not None else "",
+                    unlabelled=line.label is None,
+                )
+            )
         groups.append(BarGroup(name=split.name, center=round(center, 2), bars=bars))
     ticks = []
     value = 0.0
     while value <= top + 1e-9:
-        ticks.append(Tick(y=round(MARGIN_TOP + plot_h - plot_h * value / top, 2),
-                          text=f"{_fmt(value)}%"))
+        ticks.append(
+            Tick(y=round(MARGIN_TOP + plot_h - plot_h * value / top, 2), text=f"{_fmt(value)}%")
+        )
         value += step
     return GroupedBarChart(
-        width=WIDTH, height=HEIGHT, left=MARGIN_LEFT, right=WIDTH - MARGIN_RIGHT,
-        top=MARGIN_TOP, bottom=HEIGHT - MARGIN_BOTTOM, groups=groups, ticks=ticks,
+        width=WIDTH,
+        height=HEIGHT,
+        left=MARGIN_LEFT,
+        right=WIDTH - MARGIN_RIGHT,
+        top=MARGIN_TOP,
+        bottom=HEIGHT - MARGIN_BOTTOM,
+        groups=groups,
+        ticks=ticks,
         show_values=show_values,
     )

@@ -34,9 +34,9 @@ class ItemFilterSet(django_filters.FilterSet):
     """``splitId``, ``labelId``, ``onlyUnlabelled`` (scoped to the split when one is given)
     and ``name`` (substring)."""
 
-    splitId = django_filters.UUIDFilter(method="keep", label="Only items in this split")  # noqa: N815
-    labelId = django_filters.UUIDFilter(method="keep", label="Only items with this label")  # noqa: N815
-    onlyUnlabelled = LenientBooleanFilter(  # noqa: N815
+    splitId = django_filters.UUIDFilter(method="keep", label="Only items in this split")
+    labelId = django_filters.UUIDFilter(method="keep", label="Only items with this label")
+    onlyUnlabelled = LenientBooleanFilter(
         method="keep", label="true: only items with no annotation; false: only annotated items"
     )
     name = django_filters.CharFilter(method="keep", label="Name contains")

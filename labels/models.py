@@ -13,7 +13,10 @@ class Label(TimeStampedModel):
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="labels")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     name = models.CharField(max_length=255)
@@ -42,7 +45,10 @@ class Annotation(TimeStampedModel):
     split = models.ForeignKey(DatasetSplit, on_delete=models.CASCADE, related_name="annotations")
     coordinates = models.TextField(blank=True, default="")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 
@@ -88,8 +94,10 @@ class LabelStat(TimeStampedModel):
                 fields=["split", "kind"], condition=~Q(kind="label"), name="labelstat_unique_bucket"
             ),
             models.CheckConstraint(
-                condition=(Q(kind="label", label__isnull=False)
-                           | (Q(kind__in=["unlabelled", "total"]) & Q(label__isnull=True))),
+                condition=(
+                    Q(kind="label", label__isnull=False)
+                    | (Q(kind__in=["unlabelled", "total"]) & Q(label__isnull=True))
+                ),
                 name="labelstat_kind_label",
             ),
             models.CheckConstraint(

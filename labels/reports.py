@@ -24,8 +24,14 @@ UNDER_REPRESENTED_RATIO = 0.10
 UNLABELLED_THRESHOLD = 0.0
 ITEM_LIMIT = 50
 
-FINDING_KINDS = ("missing_label", "share_imbalance", "under_represented", "multi_split_items",
-                 "duplicates", "unlabelled")
+FINDING_KINDS = (
+    "missing_label",
+    "share_imbalance",
+    "under_represented",
+    "multi_split_items",
+    "duplicates",
+    "unlabelled",
+)
 
 
 @dataclass
@@ -100,12 +106,19 @@ def _label_findings(labels, summaries, share_threshold, under_ratio) -> list[Fin
             continue
         for summary in filled:
             if not summary.label_items.get(label.pk, 0):
-                findings.append(Finding(
-                    kind="missing_label", severity="warning",
-                    message=f"Label {label.name!r} has no item in split {summary.split.name!r}.",
-                    splits=[summary.split], label=label, value=0.0,
-                    filters=[{"labelId": label.pk}],
-                ))
+                findings.append(
+                    Finding(
+                        kind="missing_label",
+                        severity="warning",
+                        message=(
+                            f"Label {label.name!r} has no item in split {summary.split.name!r}."
+                        ),
+                        splits=[summary.split],
+                        label=label,
+                        value=0.0,
+                        filters=[{"labelId": label.pk}],
+                    )
+                )
     for label in labels:
         shares = [(s.share(label), s) for s in filled]
         if len(shares) < 2:
@@ -114,28 +127,44 @@ def _label_findings(labels, summaries, share_threshold, under_ratio) -> list[Fin
         low = min(shares, key=lambda p: p[0])
         gap = high[0] - low[0]
         if gap > share_threshold:
-            findings.append(Finding(
-                kind="share_imbalance", severity="warning",
-                message=(f"Label {label.name!r} is {_pct(high[0])} of {high[1].split.name!r} "
-                         f"but {_pct(low[0])} of {low[1].split.name!r}."),
-                splits=[high[1].split, low[1].split], label=label, value=round(gap, 6),
-                filters=[{"splitId": high[1].split.pk, "labelId": label.pk},
-                         {"splitId": low[1].split.pk, "labelId": label.pk}],
-            ))
+            findings.append(
+                Finding(
+                    kind="share_imbalance",
+                    severity="warning",
+                    message=(
+                        f"Label {label.name!r} is {_pct(high[0])} of {high[1].split.name!r} "
+                        f"but {_pct(low[0])} of {low[1].split.name!r}."
+                    ),
+                    splits=[high[1].split, low[1].split],
+                    label=label,
+                    value=round(gap, 6),
+                    filters=[
+                        {"splitId": high[1].split.pk, "labelId": label.pk},
+                        {"splitId": low[1].split.pk, "labelId": label.pk},
+                    ],
+                )
+            )
     largest = max(totals.values(), default=0)
     if largest:
         top = next(lb for lb in labels if totals[lb.pk] == largest)
         for label in labels:
             ratio = totals[label.pk] / largest
             if ratio < under_ratio:
-                findings.append(Finding(
-                    kind="under_represented", severity="warning",
-                    message=(f"Label {label.name!r} has {totals[label.pk]} items, "
-                             f"{_pct(ratio)} of the largest label {top.name!r} "
-                             f"({largest})."),
-                    label=label, value=round(ratio, 6), item_count=totals[label.pk],
-                    filters=[{"labelId": label.pk}],
-                ))
+                findings.append(
+                    Finding(
+                        kind="under_represented",
+                        severity="warning",
+                        message=(
+                            f"Label {label.name!r} has {totals[label.pk]} items, "
+                            f"{_pct(ratio)} of the largest label {top.name!r} "
+                            f"({largest})."
+                        ),
+                        label=label,
+                        value=round(ratio, 6),
+                        item_count=totals[label.pk],
+                        filters=[{"labelId": label.pk}],
+                    )
+                )
     return findings
 
 
@@ -153,17 +182,25 @@ def _multi_split_findings(version, splits, limit) -> list[Finding]:
     )
     findings = []
     for split_id, other_id, n in pairs:
-        first, second = sorted((by_id[split_id], by_id[other_id]),
-                               key=lambda s: (s.created_at, str(s.pk)))
+        first, second = sorted(
+            (by_id[split_id], by_id[other_id]), key=lambda s: (s.created_at, str(s.pk))
+        )
         ids = list(
             ItemSplit.objects.filter(split=first, item__memberships__split=second)
-            .order_by("item_id").values_list("item_id", flat=True)[:limit]
+            .order_by("item_id")
+            .values_list("item_id", flat=True)[:limit]
         )
-        findings.append(Finding(
-            kind="multi_split_items", severity="warning",
-            message=f"{n} item(s) are in both {first.name!r} and {second.name!r}.",
-            splits=[first, second], value=float(n), item_count=n, item_ids=ids,
-        ))
+        findings.append(
+            Finding(
+                kind="multi_split_items",
+                severity="warning",
+                message=f"{n} item(s) are in both {first.name!r} and {second.name!r}.",
+                splits=[first, second],
+                value=float(n),
+                item_count=n,
+                item_ids=ids,
+            )
+        )
     findings.sort(key=lambda f: [(s.created_at, str(s.pk)) for s in f.splits])
     return findings
 
@@ -172,18 +209,17 @@ def _duplicate_findings(version, splits, limit) -> list[Finding]:
     """Different items with the same content hash in different splits (leakage), one finding
     per pair of splits: a grouping query finds the hashes, a second reads their members."""
     hashes = (
-        ItemSplit.objects.filter(split__version=version).exclude(item__content_hash="")
+        ItemSplit.objects.filter(split__version=version)
+        .exclude(item__content_hash="")
         .values("item__content_hash")
         .annotate(items=Count("item_id", distinct=True), splits=Count("split_id", distinct=True))
         .filter(items__gt=1, splits__gt=1)
         .values("item__content_hash")
     )
     members: dict[str, dict[uuid.UUID, set]] = defaultdict(lambda: defaultdict(set))
-    for content_hash, item_id, split_id in (
-        ItemSplit.objects.filter(split__version=version,
-                                 item__content_hash__in=Subquery(hashes))
-        .values_list("item__content_hash", "item_id", "split_id")
-    ):
+    for content_hash, item_id, split_id in ItemSplit.objects.filter(
+        split__version=version, item__content_hash__in=Subquery(hashes)
+    ).values_list("item__content_hash", "item_id", "split_id"):
         members[content_hash][split_id].add(item_id)
     by_pair: dict[tuple, list[set]] = defaultdict(list)
     order = {s.pk: i for i, s in enumerate(splits)}
@@ -198,20 +234,30 @@ def _duplicate_findings(version, splits, limit) -> list[Finding]:
     for (a, b), groups in sorted(by_pair.items(), key=lambda p: (order[p[0][0]], order[p[0][1]])):
         items = sorted({i for g in groups for i in g}, key=str)
         first, second = by_id[a], by_id[b]
-        findings.append(Finding(
-            kind="duplicates", severity="warning",
-            message=(f"{len(groups)} group(s) of identical items ({len(items)} items) are "
-                     f"split between {first.name!r} and {second.name!r}."),
-            splits=[first, second], value=float(len(groups)), item_count=len(items),
-            item_ids=items[:limit],
-        ))
+        findings.append(
+            Finding(
+                kind="duplicates",
+                severity="warning",
+                message=(
+                    f"{len(groups)} group(s) of identical items ({len(items)} items) are "
+                    f"split between {first.name!r} and {second.name!r}."
+                ),
+                splits=[first, second],
+                value=float(len(groups)),
+                item_count=len(items),
+                item_ids=items[:limit],
+            )
+        )
     return findings
 
 
 def split_health(
-    *, version: Version, share_threshold: float = SHARE_THRESHOLD,
+    *,
+    version: Version,
+    share_threshold: float = SHARE_THRESHOLD,
     under_represented_ratio: float = UNDER_REPRESENTED_RATIO,
-    unlabelled_threshold: float = UNLABELLED_THRESHOLD, item_limit: int = ITEM_LIMIT,
+    unlabelled_threshold: float = UNLABELLED_THRESHOLD,
+    item_limit: int = ITEM_LIMIT,
 ) -> HealthReport:
     """The health of a version's splits, findings ordered by kind.
 
@@ -229,24 +275,45 @@ def split_health(
     for summary in summaries:
         share = summary.unlabelled_share
         if share is not None and summary.unlabelled and share > unlabelled_threshold:
-            findings.append(Finding(
-                kind="unlabelled", severity="info",
-                message=(f"{summary.unlabelled} of {summary.items} items of "
-                         f"{summary.split.name!r} ({_pct(share)}) have no label."),
-                splits=[summary.split], value=round(share, 6), item_count=summary.unlabelled,
-                filters=[{"splitId": summary.split.pk, "onlyUnlabelled": True}],
-            ))
+            findings.append(
+                Finding(
+                    kind="unlabelled",
+                    severity="info",
+                    message=(
+                        f"{summary.unlabelled} of {summary.items} items of "
+                        f"{summary.split.name!r} ({_pct(share)}) have no label."
+                    ),
+                    splits=[summary.split],
+                    value=round(share, 6),
+                    item_count=summary.unlabelled,
+                    filters=[{"splitId": summary.split.pk, "onlyUnlabelled": True}],
+                )
+            )
     findings.sort(key=lambda f: FINDING_KINDS.index(f.kind))
     return HealthReport(
-        version=version, labels=labels, splits=summaries, findings=findings,
-        thresholds={"share_threshold": share_threshold,
-                    "under_represented_ratio": under_represented_ratio,
-                    "unlabelled_threshold": unlabelled_threshold},
+        version=version,
+        labels=labels,
+        splits=summaries,
+        findings=findings,
+        thresholds={
+            "share_threshold": share_threshold,
+            "under_represented_ratio": under_represented_ratio,
+            "unlabelled_threshold": unlabelled_threshold,
+        },
     )
 
 
-CSV_HEADER = ["kind", "severity", "splits", "label", "label_id", "value", "item_count",
-              "message", "item_ids"]
+CSV_HEADER = [
+    "kind",
+    "severity",
+    "splits",
+    "label",
+    "label_id",
+    "value",
+    "item_count",
+    "message",
+    "item_ids",
+]
 
 
 def split_health_csv(report: HealthReport) -> str:
@@ -255,12 +322,19 @@ def split_health_csv(report: HealthReport) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for f in report.findings:
-        writer.writerow([
-            f.kind, f.severity, " ".join(s.name for s in f.splits),
-            f.label.name if f.label else "", str(f.label.pk) if f.label else "",
-            "" if f.value is None else f.value, f.item_count, f.message,
-            " ".join(str(i) for i in f.item_ids),
-        ])
+        writer.writerow(
+            [
+                f.kind,
+                f.severity,
+                " ".join(s.name for s in f.splits),
+                f.label.name if f.label else "",
+                str(f.label.pk) if f.label else "",
+                "" if f.value is None else f.value,
+                f.item_count,
+                f.message,
+                " ".join(str(i) for i in f.item_ids),
+            ]
+        )
     return out.getvalue()
 
 
@@ -322,14 +396,19 @@ def version_diff(*, base: Version, other: Version) -> VersionDiff:
     other_splits, other_labels, other_numbers = _version_numbers(other)
     split_names = base_splits + [n for n in other_splits if n not in base_numbers]
     label_names = base_labels + [n for n in other_labels if n not in set(base_labels)]
-    keys = ([(Kind.LABEL, name) for name in label_names]
-            + [(Kind.UNLABELLED, ""), (Kind.TOTAL, "")])
+    keys = [(Kind.LABEL, name) for name in label_names] + [(Kind.UNLABELLED, ""), (Kind.TOTAL, "")]
     result = []
     for name in split_names:
         b = base_numbers.get(name)
         o = other_numbers.get(name)
-        rows = [DiffRow(kind, label, b.get((kind, label)) if b is not None else None,
-                        o.get((kind, label)) if o is not None else None)
-                for kind, label in keys]
+        rows = [
+            DiffRow(
+                kind,
+                label,
+                b.get((kind, label)) if b is not None else None,
+                o.get((kind, label)) if o is not None else None,
+            )
+            for kind, label in keys
+        ]
         result.append(DiffSplit(name, b is not None, o is not None, rows))
     return VersionDiff(base=base, other=other, splits=result)

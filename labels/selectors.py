@@ -29,15 +29,14 @@ def label_stats_of_split_id(*, version_id: uuid.UUID, split_id: uuid.UUID) -> li
     its unlabelled row."""
     return list(
         LabelStat.objects.filter(
-            split_id=split_id, split__version_id=version_id,
+            split_id=split_id,
+            split__version_id=version_id,
             kind__in=[Kind.LABEL, Kind.UNLABELLED],
         ).order_by("kind", "label__index")
     )
 
 
-def label_stat_total_of_split_id(
-    *, version_id: uuid.UUID, split_id: uuid.UUID
-) -> LabelStat | None:
+def label_stat_total_of_split_id(*, version_id: uuid.UUID, split_id: uuid.UUID) -> LabelStat | None:
     """For the API: the split-total row by ids, in one query; None when the version has no
     such split."""
     return LabelStat.objects.filter(
@@ -113,12 +112,14 @@ def label_stats_matrix(*, version_id: uuid.UUID) -> StatsMatrix:
             stat = stored.get((split.pk, kind, label.pk if label else None))
             items = stat.item_count if stat else 0
             whole = split_items[split.pk]
-            cells.append(MatrixCell(
-                split=split,
-                item_count=items,
-                annotation_count=stat.annotation_count if stat else 0,
-                share=100 * items / whole if whole else None,
-            ))
+            cells.append(
+                MatrixCell(
+                    split=split,
+                    item_count=items,
+                    annotation_count=stat.annotation_count if stat else 0,
+                    share=100 * items / whole if whole else None,
+                )
+            )
         return MatrixRow(kind=kind, label=label, cells=cells)
 
     return StatsMatrix(
@@ -130,8 +131,17 @@ def label_stats_matrix(*, version_id: uuid.UUID) -> StatsMatrix:
     )
 
 
-CSV_HEADER = ["split", "split_id", "row", "label", "label_id", "label_index", "item_count",
-              "annotation_count", "share_of_split_items_percent"]
+CSV_HEADER = [
+    "split",
+    "split_id",
+    "row",
+    "label",
+    "label_id",
+    "label_index",
+    "item_count",
+    "annotation_count",
+    "share_of_split_items_percent",
+]
 # A cell starting with one of these is a formula to a spreadsheet: quote it (OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -150,13 +160,19 @@ def label_stats_csv_rows(*, version_id: uuid.UUID) -> list[list]:
         for line in [*matrix.rows, matrix.unlabelled, matrix.totals]:
             cell = line.cells[column]
             label = line.label
-            rows.append([
-                _csv_text(split.name), str(split.pk), line.kind,
-                _csv_text(label.name) if label else "", str(label.pk) if label else "",
-                label.index if label else "",
-                cell.item_count, cell.annotation_count,
-                "" if cell.share is None else f"{cell.share:.2f}",
-            ])
+            rows.append(
+                [
+                    _csv_text(split.name),
+                    str(split.pk),
+                    line.kind,
+                    _csv_text(label.name) if label else "",
+                    str(label.pk) if label else "",
+                    label.index if label else "",
+                    cell.item_count,
+                    cell.annotation_count,
+                    "" if cell.share is None else f"{cell.share:.2f}",
+                ]
+            )
     return rows
 
 
@@ -184,19 +200,26 @@ def label_stats_recount(*, split_ids: list[uuid.UUID]) -> dict[tuple, Counts]:
     for split_id, label_id, n, items in per_label:
         result[(split_id, Kind.LABEL, label_id)] = Counts(n, items)
     members = dict(
-        ItemSplit.objects.filter(split_id__in=split_ids).values_list("split_id")
-        .annotate(n=Count("id")).order_by()
+        ItemSplit.objects.filter(split_id__in=split_ids)
+        .values_list("split_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     annotations = dict(
-        Annotation.objects.filter(split_id__in=split_ids).values_list("split_id")
-        .annotate(n=Count("id")).order_by()
+        Annotation.objects.filter(split_id__in=split_ids)
+        .values_list("split_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     has_annotation = Annotation.objects.filter(
         split_id=OuterRef("split_id"), item_id=OuterRef("item_id")
     )
     bare = dict(
-        ItemSplit.objects.filter(split_id__in=split_ids).filter(~Exists(has_annotation))
-        .values_list("split_id").annotate(n=Count("id")).order_by()
+        ItemSplit.objects.filter(split_id__in=split_ids)
+        .filter(~Exists(has_annotation))
+        .values_list("split_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     for split_id in split_ids:
         result[(split_id, Kind.TOTAL, None)] = Counts(

@@ -59,8 +59,13 @@ class StatsDelta:
         self.add_state(split_id, after, 1)
 
     def add(
-        self, split_id: uuid.UUID, kind: str, label_id: uuid.UUID | None, *,
-        annotations: int = 0, items: int = 0,
+        self,
+        split_id: uuid.UUID,
+        kind: str,
+        label_id: uuid.UUID | None,
+        *,
+        annotations: int = 0,
+        items: int = 0,
     ) -> None:
         """Move one row by counts computed in aggregate (bulk imports, label deletes)."""
         self._add(split_id, kind, label_id, annotations, items)
@@ -79,9 +84,7 @@ class StatsDelta:
         if not changes:
             return 0
         assert transaction.get_connection().in_atomic_block, "stats must change inside a write"
-        rows = _locked_rows(
-            {k[0] for k in changes}, {k[2] for k in changes if k[2] is not None}
-        )
+        rows = _locked_rows({k[0] for k in changes}, {k[2] for k in changes if k[2] is not None})
         by_key = {(s, k, lb): (pk, a, i) for pk, s, k, lb, a, i in rows}
         counts = []
         for key, (annotations, items) in changes.items():
@@ -105,13 +108,17 @@ def _locked_rows(split_ids: set, label_ids: set) -> list[tuple]:
     """
     connection = transaction.get_connection()
     meta, quote = LabelStat._meta, connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in
-              ("id", "split", "kind", "label", "annotation_count", "item_count")}
+    column = {
+        name: quote(meta.get_field(name).column)
+        for name in ("id", "split", "kind", "label", "annotation_count", "item_count")
+    }
     uuid_field = meta.pk
 
     def ids(values) -> tuple[str, list]:
-        return (", ".join(["%s"] * len(values)),
-                [uuid_field.get_db_prep_value(v, connection) for v in values])
+        return (
+            ", ".join(["%s"] * len(values)),
+            [uuid_field.get_db_prep_value(v, connection) for v in values],
+        )
 
     splits, params = ids(split_ids)
     where = f"{column['split']} IN ({splits}) AND ({column['kind']} IN (%s, %s)"
@@ -131,8 +138,10 @@ def _locked_rows(split_ids: set, label_ids: set) -> list[tuple]:
         )
         rows = cursor.fetchall()
     as_uuid = uuid_field.to_python
-    return [(as_uuid(pk), as_uuid(split), kind, None if label is None else as_uuid(label), a, i)
-            for pk, split, kind, label, a, i in rows]
+    return [
+        (as_uuid(pk), as_uuid(split), kind, None if label is None else as_uuid(label), a, i)
+        for pk, split, kind, label, a, i in rows
+    ]
 
 
 def _write_counts(counts: list[tuple[uuid.UUID, int, int]]) -> None:
@@ -144,8 +153,10 @@ def _write_counts(counts: list[tuple[uuid.UUID, int, int]]) -> None:
     connection = transaction.get_connection()
     meta, quote = LabelStat._meta, connection.ops.quote_name
     table = quote(meta.db_table)
-    column = {name: quote(meta.get_field(name).column) for name in
-              ("id", "annotation_count", "item_count", "count", "updated_at")}
+    column = {
+        name: quote(meta.get_field(name).column)
+        for name in ("id", "annotation_count", "item_count", "count", "updated_at")
+    }
     rows = ", ".join(["(%s, %s, %s)"] * len(counts))
     params: list = [timezone.now()]
     for row_id, annotations, items in counts:
@@ -188,10 +199,16 @@ def rows_create_for_split(split) -> None:
     now = timezone.now()
     labels = Label.objects.filter(version_id=split.version_id).values_list("id", flat=True)
     LabelStat.objects.bulk_create(
-        [LabelStat(split=split, kind=Kind.TOTAL, created_at=now, updated_at=now),
-         LabelStat(split=split, kind=Kind.UNLABELLED, created_at=now, updated_at=now)]
-        + [LabelStat(split=split, kind=Kind.LABEL, label_id=label_id, created_at=now,
-                     updated_at=now) for label_id in labels]
+        [
+            LabelStat(split=split, kind=Kind.TOTAL, created_at=now, updated_at=now),
+            LabelStat(split=split, kind=Kind.UNLABELLED, created_at=now, updated_at=now),
+        ]
+        + [
+            LabelStat(
+                split=split, kind=Kind.LABEL, label_id=label_id, created_at=now, updated_at=now
+            )
+            for label_id in labels
+        ]
     )
 
 
@@ -202,8 +219,12 @@ def rows_create_for_label(label) -> None:
         "id", flat=True
     )
     LabelStat.objects.bulk_create(
-        [LabelStat(split_id=split_id, kind=Kind.LABEL, label=label, created_at=now,
-                   updated_at=now) for split_id in split_ids]
+        [
+            LabelStat(
+                split_id=split_id, kind=Kind.LABEL, label=label, created_at=now, updated_at=now
+            )
+            for split_id in split_ids
+        ]
     )
 
 
@@ -211,10 +232,17 @@ def rows_copy_for_version(*, source_version_id, split_map: dict, label_map: dict
     """Copy a version's rows to its duplicate, verbatim: ``split_map`` and ``label_map`` give
     the copy's id of each source split and label. The caller holds the source version's
     exclusive lock, so the rows are exact and still while they are read."""
-    LabelStat.objects.bulk_create([
-        LabelStat(split_id=split_map[row.split_id], kind=row.kind,
-                  label_id=label_map[row.label_id] if row.label_id else None,
-                  count=row.count, annotation_count=row.annotation_count,
-                  item_count=row.item_count)
-        for row in LabelStat.objects.filter(split__version_id=source_version_id)
-    ], batch_size=2000)
+    LabelStat.objects.bulk_create(
+        [
+            LabelStat(
+                split_id=split_map[row.split_id],
+                kind=row.kind,
+                label_id=label_map[row.label_id] if row.label_id else None,
+                count=row.count,
+                annotation_count=row.annotation_count,
+                item_count=row.item_count,
+            )
+            for row in LabelStat.objects.filter(split__version_id=source_version_id)
+        ],
+        batch_size=2000,
+    )

@@ -40,8 +40,9 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     names = list(version.splits.order_by("created_at", "id").values_list("name", flat=True))
     default = {"train": 0.8, "valid": 0.1, "test": 0.1}
     initial = ",".join(f"{n}={default[n]}" for n in names) if set(names) == set(default) else ""
-    form = AssignForm(request.POST or None,
-                      initial={"ratios": initial, "separator": "_", "scope": "unassigned"})
+    form = AssignForm(
+        request.POST or None, initial={"ratios": initial, "separator": "_", "scope": "unassigned"}
+    )
     preview = None
     if request.method == "POST" and form.is_valid():
         apply = request.POST.get("action") == "apply"
@@ -53,21 +54,35 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             form.add_error(field, exc.message)
         else:
             if apply:
-                messages.success(request, f"Assigned {result.considered} item(s): "
-                                          f"{result.moved} moved, {result.unchanged} unchanged.")
-                return redirect("seeme:version-detail", dataset_id=version.dataset_id,
-                                version_id=version.pk)
+                messages.success(
+                    request,
+                    f"Assigned {result.considered} item(s): "
+                    f"{result.moved} moved, {result.unchanged} unchanged.",
+                )
+                return redirect(
+                    "seeme:version-detail", dataset_id=version.dataset_id, version_id=version.pk
+                )
             preview = {"result": result, "table": preview_rows(result.as_dict())}
-    return render(request, "splits/assign.html", {
-        "dataset": version.dataset, "version": version, "form": form, "preview": preview,
-        "split_names": names,
-    })
+    return render(
+        request,
+        "splits/assign.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "form": form,
+            "preview": preview,
+            "split_names": names,
+        },
+    )
 
 
 def _health_params(request) -> dict:
     params = {}
-    for name, low, high in (("share_threshold", 0, 1), ("under_represented_ratio", 0, 1),
-                            ("unlabelled_threshold", 0, 1)):
+    for name, low, high in (
+        ("share_threshold", 0, 1),
+        ("under_represented_ratio", 0, 1),
+        ("unlabelled_threshold", 0, 1),
+    ):
         raw = request.GET.get(name)
         if raw in (None, ""):
             continue
@@ -86,24 +101,47 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Split health findings, each linked to the item browser or to its items."""
     version = version_for_page(request, dataset_id, version_id)
     report = split_health(version=version, **_health_params(request))
-    browser = reverse("seeme:item-list", kwargs={"dataset_id": version.dataset_id,
-                                                 "version_id": version.pk})
+    browser = reverse(
+        "seeme:item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
+    )
     ids = {i for f in report.findings for i in f.item_ids}
     names = dict(Item.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
     findings = []
     for f in report.findings:
-        findings.append({
-            "finding": f,
-            "links": [{"url": browser + "?" + query_string(flt),
-                       "text": _filter_text(flt, report)} for flt in f.filters],
-            "items": [{"url": reverse("seeme:item-detail", kwargs={
-                "dataset_id": version.dataset_id, "version_id": version.pk, "item_id": i}),
-                "name": names.get(i) or str(i)} for i in f.item_ids],
-        })
-    return render(request, "splits/health.html", {
-        "dataset": version.dataset, "version": version, "report": report,
-        "findings": findings, "can_edit": RANKS[version.role] >= EDIT,
-    })
+        findings.append(
+            {
+                "finding": f,
+                "links": [
+                    {"url": browser + "?" + query_string(flt), "text": _filter_text(flt, report)}
+                    for flt in f.filters
+                ],
+                "items": [
+                    {
+                        "url": reverse(
+                            "seeme:item-detail",
+                            kwargs={
+                                "dataset_id": version.dataset_id,
+                                "version_id": version.pk,
+                                "item_id": i,
+                            },
+                        ),
+                        "name": names.get(i) or str(i),
+                    }
+                    for i in f.item_ids
+                ],
+            }
+        )
+    return render(
+        request,
+        "splits/health.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "report": report,
+            "findings": findings,
+            "can_edit": RANKS[version.role] >= EDIT,
+        },
+    )
 
 
 def _filter_text(filters: dict, report) -> str:
@@ -148,10 +186,18 @@ def version_compare(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     else:
         other = next((v for v in reversed(versions) if v.pk != version.pk), None)
     diff = version_diff(base=version, other=other) if other else None
-    return render(request, "splits/compare.html", {
-        "dataset": version.dataset, "version": version, "versions": versions,
-        "other": other, "diff": diff, "can_edit": RANKS[version.role] >= EDIT,
-    })
+    return render(
+        request,
+        "splits/compare.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "versions": versions,
+            "other": other,
+            "diff": diff,
+            "can_edit": RANKS[version.role] >= EDIT,
+        },
+    )
 
 
 @login_required

@@ -7,6 +7,9 @@ from labels import views
 app_name = "labels"
 
 urlpatterns = [
-    path("datasets/<uuid:dataset_id>/versions/<uuid:version_id>/labels/stats.csv",
-         views.stats_csv, name="stats-csv"),
+    path(
+        "datasets/<uuid:dataset_id>/versions/<uuid:version_id>/labels/stats.csv",
+        views.stats_csv,
+        name="stats-csv",
+    ),
 ]

@@ -37,8 +37,13 @@ from splits.models import DatasetSplit, ItemSplit
 
 def _count_of(model, fk: str) -> Coalesce:
     """How many ``model`` rows point at the outer row through ``fk`` (0 when none)."""
-    rows = (model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk)
-            .annotate(n=Count("pk")).values("n"))
+    rows = (
+        model.objects.filter(**{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
@@ -82,8 +87,16 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
 
     form = UserChangeForm
     add_form = UserCreationForm
-    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active",
-                    "last_login", "date_joined")
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "is_active",
+        "last_login",
+        "date_joined",
+    )
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("username", "first_name", "last_name", "email")
     ordering = ("username",)
@@ -152,8 +165,15 @@ class APIKeyAdmin(ServiceAdmin):
     stored and never shown. A key is not edited: it is revoked (and may be deleted)."""
 
     form = APIKeyCreateForm
-    list_display = ("__str__", "user", "status", "created_at", "last_used_at", "expires_at",
-                    "revoked_at")
+    list_display = (
+        "__str__",
+        "user",
+        "status",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = (KeyStatusFilter,)
     list_select_related = ("user",)
     search_fields = ("name", "key_prefix", "user__username", "user__email")
@@ -161,8 +181,16 @@ class APIKeyAdmin(ServiceAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "id")
     actions = ("revoke_keys",)
-    view_fields = ("user", "name", "masked_key", "status", "created_at", "last_used_at",
-                   "expires_at", "revoked_at")
+    view_fields = (
+        "user",
+        "name",
+        "masked_key",
+        "status",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -230,8 +258,11 @@ class VersionInline(ServiceInline, admin.TabularInline):
     def create_via_service(self, request, parent, form):
         data = form.cleaned_data
         return services.version_create(
-            dataset=parent, user=request.user, name=data["name"],
-            description=data["description"], default_split=data["default_split"],
+            dataset=parent,
+            user=request.user,
+            name=data["name"],
+            description=data["description"],
+            default_split=data["default_split"],
         )
 
     def update_via_service(self, request, original, form):
@@ -267,8 +298,15 @@ class DatasetShareInline(ServiceInline, admin.TabularInline):
 
 @admin.register(Dataset)
 class DatasetAdmin(ServiceAdmin):
-    list_display = ("name", "owner", "content_type", "multi_label", "version_count",
-                    "share_count", "created_at")
+    list_display = (
+        "name",
+        "owner",
+        "content_type",
+        "multi_label",
+        "version_count",
+        "share_count",
+        "created_at",
+    )
     list_filter = ("content_type", "multi_label", ("owner", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("owner",)
     search_fields = ("name", "description", "owner__username", "owner__email")
@@ -277,8 +315,18 @@ class DatasetAdmin(ServiceAdmin):
     ordering = ("name", "created_at")
     inlines = (VersionInline, DatasetShareInline)
     actions = ("reconcile_statistics",)
-    fields = ("owner", "name", "description", "notes", "content_type", "multi_label",
-              "default_splits", "id", "created_at", "updated_at")
+    fields = (
+        "owner",
+        "name",
+        "description",
+        "notes",
+        "content_type",
+        "multi_label",
+        "default_splits",
+        "id",
+        "created_at",
+        "updated_at",
+    )
     readonly_fields = ("id", "created_at", "updated_at")
     fixed_after_create = ("owner", "default_splits")
     delete_cascade = (
@@ -293,9 +341,15 @@ class DatasetAdmin(ServiceAdmin):
     )
 
     def get_queryset(self, request):
-        return (super().get_queryset(request).select_related(*self.list_select_related).annotate(
-            versions_n=_count_of(Version, "dataset"), shares_n=_count_of(DatasetShare, "dataset")
-        ))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(
+                versions_n=_count_of(Version, "dataset"),
+                shares_n=_count_of(DatasetShare, "dataset"),
+            )
+        )
 
     def autocomplete_text(self, obj) -> str:
         return f"{obj.name} ({obj.owner.get_username()})"
@@ -311,9 +365,13 @@ class DatasetAdmin(ServiceAdmin):
     def create_via_service(self, request, form):
         data = form.cleaned_data
         return label_services.dataset_create(
-            owner=data["owner"], name=data["name"], description=data["description"],
-            notes=data["notes"], multi_label=data["multi_label"],
-            default_splits=data["default_splits"], content_type=data["content_type"],
+            owner=data["owner"],
+            name=data["name"],
+            description=data["description"],
+            notes=data["notes"],
+            multi_label=data["multi_label"],
+            default_splits=data["default_splits"],
+            content_type=data["content_type"],
         )
 
     def update_via_service(self, request, obj, form):
@@ -325,8 +383,9 @@ class DatasetAdmin(ServiceAdmin):
     def has_reconcile_permission(self, request):
         return has_reconcile_permission(request)
 
-    @admin.action(description="Reconcile statistics of the selected datasets",
-                  permissions=["reconcile"])
+    @admin.action(
+        description="Reconcile statistics of the selected datasets", permissions=["reconcile"]
+    )
     def reconcile_statistics(self, request, queryset):
         reconcile_and_report(self, request, dataset_ids=list(queryset.values_list("pk", flat=True)))
 
@@ -364,8 +423,17 @@ class VersionAdmin(ServiceAdmin):
     ordering = ("dataset__name", "created_at")
     inlines = (SplitInline, LabelInline)
     actions = (assign_splits,)
-    fields = ("dataset", "name", "description", "default_split", "config", "user", "id",
-              "created_at", "updated_at")
+    fields = (
+        "dataset",
+        "name",
+        "description",
+        "default_split",
+        "config",
+        "user",
+        "id",
+        "created_at",
+        "updated_at",
+    )
     readonly_fields = ("user", "id", "created_at", "updated_at")
     fixed_after_create = ("dataset",)
     delete_cascade = (
@@ -379,9 +447,14 @@ class VersionAdmin(ServiceAdmin):
 
     def get_queryset(self, request):
         # The changelist skips list_select_related when the queryset has a select_related.
-        return (super().get_queryset(request).select_related(*self.list_select_related).annotate(
-            splits_n=_count_of(DatasetSplit, "version"), labels_n=_count_of(Label, "version")
-        ))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(
+                splits_n=_count_of(DatasetSplit, "version"), labels_n=_count_of(Label, "version")
+            )
+        )
 
     def autocomplete_text(self, obj) -> str:
         return str(obj)
@@ -397,8 +470,11 @@ class VersionAdmin(ServiceAdmin):
     def create_via_service(self, request, form):
         data = form.cleaned_data
         return services.version_create(
-            dataset=data["dataset"], user=request.user, name=data["name"],
-            description=data["description"], default_split=data["default_split"],
+            dataset=data["dataset"],
+            user=request.user,
+            name=data["name"],
+            description=data["description"],
+            default_split=data["default_split"],
             config=data["config"],
         )
 
@@ -432,10 +508,18 @@ class ItemAdmin(ServiceAdmin):
     """Items. Their splits and annotations are edited on the item's page once it exists."""
 
     form = ItemForm
-    list_display = ("name", "dataset_version", "split_names", "annotation_count", "extension",
-                    "revision_number", "created_at")
+    list_display = (
+        "name",
+        "dataset_version",
+        "split_names",
+        "annotation_count",
+        "extension",
+        "revision_number",
+        "created_at",
+    )
     list_filter = (
-        dataset_filter("dataset_version__dataset"), version_filter("dataset_version"),
+        dataset_filter("dataset_version__dataset"),
+        version_filter("dataset_version"),
         split_filter("memberships__split"),
     )
     list_select_related = ("dataset_version__dataset",)
@@ -444,18 +528,33 @@ class ItemAdmin(ServiceAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     show_full_result_count = False
-    fields = ("dataset_version", "name", "description", "text", "extension", "group",
-              "content_hash", "revision", "revision_number", "user", "id", "created_at",
-              "updated_at")
-    readonly_fields = ("content_hash", "revision_number", "user", "id", "created_at",
-                       "updated_at")
+    fields = (
+        "dataset_version",
+        "name",
+        "description",
+        "text",
+        "extension",
+        "group",
+        "content_hash",
+        "revision",
+        "revision_number",
+        "user",
+        "id",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("content_hash", "revision_number", "user", "id", "created_at", "updated_at")
     fixed_after_create = ("dataset_version",)
     delete_cascade = (("splits.ItemSplit", "item"), ("labels.Annotation", "item"))
 
     def get_queryset(self, request):
-        return (super().get_queryset(request).select_related(*self.list_select_related)
-                .prefetch_related("splits")
-                .annotate(annotations_n=_count_of(Annotation, "item")))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .prefetch_related("splits")
+            .annotate(annotations_n=_count_of(Annotation, "item"))
+        )
 
     def get_inlines(self, request, obj):
         # Split and label choices depend on the item's version: known once the item exists.
@@ -479,8 +578,12 @@ class ItemAdmin(ServiceAdmin):
     def create_via_service(self, request, form):
         data = form.cleaned_data
         return label_services.item_create(
-            version=data["dataset_version"], user=request.user, name=data["name"],
-            description=data["description"], text=data["text"], extension=data["extension"],
+            version=data["dataset_version"],
+            user=request.user,
+            name=data["name"],
+            description=data["description"],
+            text=data["text"],
+            extension=data["extension"],
             group=data["group"],
         )
 

@@ -214,9 +214,9 @@ class ServiceAdminMixin:
     # Service errors: a form error, or a message; never a 500.
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return retry_on_deadlock(request, lambda: self._changeform_or_errors(
-            request, object_id, form_url, extra_context
-        ))
+        return retry_on_deadlock(
+            request, lambda: self._changeform_or_errors(request, object_id, form_url, extra_context)
+        )
 
     def _changeform_or_errors(self, request, object_id, form_url, extra_context):
         try:
@@ -304,15 +304,19 @@ class ServiceAdminMixin:
                 continue
             counts[model._meta.verbose_name_plural] = count
             model_admin = self.admin_site._registry.get(model)
-            if (model_admin is not None and not getattr(model_admin, "computed", False)
-                    and not model_admin.has_delete_permission(request)):
+            if (
+                model_admin is not None
+                and not getattr(model_admin, "computed", False)
+                and not model_admin.has_delete_permission(request)
+            ):
                 perms_needed.add(model._meta.verbose_name)
         return deleted, counts, perms_needed, []
 
     def _deleted_object_html(self, obj) -> str:
         opts = obj._meta
         url = reverse(
-            f"admin:{opts.app_label}_{opts.model_name}_change", args=(quote(obj.pk),),
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=(quote(obj.pk),),
             current_app=self.admin_site.name,
         )
         return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
@@ -452,7 +456,8 @@ class VersionFilter(DrillDownFilter):
             return []
         return list(
             Version.objects.filter(dataset_id=dataset_id)
-            .order_by("created_at", "id").values_list("id", "name")
+            .order_by("created_at", "id")
+            .values_list("id", "name")
         )
 
 
@@ -473,7 +478,8 @@ def version_scoped_lookups(model, request) -> list[tuple]:
     if version_id is not None:
         return list(
             model._default_manager.filter(version_id=version_id)
-            .order_by("name", "id").values_list("id", "name")
+            .order_by("name", "id")
+            .values_list("id", "name")
         )
     dataset_id = parse_uuid(request.GET.get("dataset"))
     if dataset_id is None:
@@ -489,7 +495,13 @@ def version_scoped_lookups(model, request) -> list[tuple]:
 def version_scoped_filter(model, name: str, path: str) -> type[DrillDownFilter]:
     """A filter on the splits or labels (``model``) of the chosen version (or dataset), named
     ``name``, for a model reaching that row's id at ``path``."""
-    return type(f"{model.__name__}Filter", (DrillDownFilter,), {
-        "title": name, "parameter_name": name, "path": path,
-        "lookups": lambda self, request, model_admin: version_scoped_lookups(model, request),
-    })
+    return type(
+        f"{model.__name__}Filter",
+        (DrillDownFilter,),
+        {
+            "title": name,
+            "parameter_name": name,
+            "path": path,
+            "lookups": lambda self, request, model_admin: version_scoped_lookups(model, request),
+        },
+    )

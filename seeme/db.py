@@ -77,15 +77,20 @@ def _complete(
         else:
             value = f.get_default()
             fillers.append((None, lambda value=value: value))
-    completed = (
-        [row[i] if i is not None else make() for i, make in fillers] for row in rows
-    )
+    completed = ([row[i] if i is not None else make() for i, make in fillers] for row in rows)
     return fields, completed
 
 
 # Fields whose str / int / bool / None values go to every database as they are.
-_PLAIN_FIELDS = {"CharField", "TextField", "IntegerField", "PositiveIntegerField",
-                 "BigIntegerField", "SmallIntegerField", "BooleanField"}
+_PLAIN_FIELDS = {
+    "CharField",
+    "TextField",
+    "IntegerField",
+    "PositiveIntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "BooleanField",
+}
 _PLAIN_VALUES = {str, int, bool, type(None)}
 
 
@@ -108,8 +113,10 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
     preps = [(f.get_internal_type() in _PLAIN_FIELDS, f.get_db_prep_save) for f in fields]
     prepared = [
-        [v if plain and type(v) in _PLAIN_VALUES else prep(v, conn)
-         for (plain, prep), v in zip(preps, row, strict=True)]
+        [
+            v if plain and type(v) in _PLAIN_VALUES else prep(v, conn)
+            for (plain, prep), v in zip(preps, row, strict=True)
+        ]
         for row in completed
     ]
     if conn.vendor == "postgresql":

@@ -55,9 +55,11 @@ def lock_clause(*, key_share: Iterable[str] = (), update: Iterable[str] = ()) ->
     """
     if connection.vendor != "postgresql":
         return ""
-    clauses = [f"FOR {mode} OF {', '.join(aliases)}"
-               for mode, aliases in (("KEY SHARE", list(key_share)), ("UPDATE", list(update)))
-               if aliases]
+    clauses = [
+        f"FOR {mode} OF {', '.join(aliases)}"
+        for mode, aliases in (("KEY SHARE", list(key_share)), ("UPDATE", list(update)))
+        if aliases
+    ]
     return " " + " ".join(clauses)
 
 

@@ -110,7 +110,10 @@ class Version(TimeStampedModel):
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     name = models.CharField(max_length=255)
@@ -137,7 +140,10 @@ class Item(TimeStampedModel):
 
     dataset_version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="items")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     name = models.CharField(max_length=255, blank=True, default="")
@@ -145,11 +151,15 @@ class Item(TimeStampedModel):
     text = models.TextField(blank=True, default="")
     extension = models.CharField(max_length=32, blank=True, default="")
     group = models.CharField(
-        max_length=255, blank=True, default="",
+        max_length=255,
+        blank=True,
+        default="",
         help_text="Items of one group are kept in one split by the split assignment.",
     )
     content_hash = models.CharField(
-        max_length=64, blank=True, default="",
+        max_length=64,
+        blank=True,
+        default="",
         help_text="SHA-256 of the item's file, else of its text: finds duplicates across splits.",
     )
     version = models.PositiveIntegerField(default=1)

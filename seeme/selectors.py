@@ -25,7 +25,8 @@ def dataset_role_rank(*, user: AbstractBaseUser, dataset: Dataset) -> int:
     if user.is_staff or dataset.owner_id == user.pk:
         return OWNER_RANK
     role = (
-        DatasetShare.objects.filter(dataset=dataset, user=user).values_list("role", flat=True)
+        DatasetShare.objects.filter(dataset=dataset, user=user)
+        .values_list("role", flat=True)
         .first()
     )
     return ROLE_RANK.get(Role(role), 0) if role else 0

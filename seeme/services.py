@@ -140,8 +140,13 @@ def dataset_delete(*, dataset: Dataset) -> None:
 
 @atomic_write
 def version_create(
-    *, dataset: Dataset, user: AbstractBaseUser | None, name: str = "", description: str = "",
-    default_split: str = "", config: str = ""
+    *,
+    dataset: Dataset,
+    user: AbstractBaseUser | None,
+    name: str = "",
+    description: str = "",
+    default_split: str = "",
+    config: str = "",
 ) -> Version:
     """Create an empty version; an empty name becomes v<N>. 409 on a duplicate name."""
     if not name:
@@ -151,8 +156,12 @@ def version_create(
             n += 1
         name = f"v{n}"
     version = Version(
-        dataset=dataset, user=user, name=name, description=description,
-        default_split=default_split, config=config,
+        dataset=dataset,
+        user=user,
+        name=name,
+        description=description,
+        default_split=default_split,
+        config=config,
     )
     return _unique_or_conflict(
         lambda: (version.save(), version)[1], f"A version named {name!r} exists in this dataset."
@@ -191,18 +200,22 @@ def dataset_share(*, dataset: Dataset, identifier: str, role: str) -> tuple[Data
         )
     identifier = (identifier or "").strip()
     if not identifier:
-        raise InvalidInput("Give the username or email of the user to share with.",
-                           {"email": ["This field is required."]})
+        raise InvalidInput(
+            "Give the username or email of the user to share with.",
+            {"email": ["This field is required."]},
+        )
     matches = list(
         User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))[:2]
     )
     if len(matches) != 1:
-        raise InvalidInput(f"No single user is known as {identifier!r}.",
-                           {"email": ["unknown user"]})
+        raise InvalidInput(
+            f"No single user is known as {identifier!r}.", {"email": ["unknown user"]}
+        )
     user = matches[0]
     if user.pk == dataset.owner_id:
-        raise InvalidInput("The owner already has every right on their dataset.",
-                           {"email": ["owner"]})
+        raise InvalidInput(
+            "The owner already has every right on their dataset.", {"email": ["owner"]}
+        )
     share, created = DatasetShare.objects.update_or_create(
         dataset=dataset, user=user, defaults={"role": role}
     )
@@ -245,4 +258,3 @@ def item_update(*, item: Item, data: dict, if_match: int | None = None) -> Item:
     current.version += 1
     current.save()
     return current
-

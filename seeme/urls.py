@@ -11,13 +11,16 @@ VERSION = "datasets/<uuid:dataset_id>/versions/<uuid:version_id>/"
 
 # Page names live in app namespaces ("seeme:dataset-list"): the API router already uses the
 # bare names (dataset-list, version-detail, item-list ...).
-pages = ([
-    path("", views.dataset_list, name="dataset-list"),
-    path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
-    path(VERSION, views.version_detail, name="version-detail"),
-    path(VERSION + "items/", views.item_list, name="item-list"),
-    path(VERSION + "items/<uuid:item_id>/", views.item_detail, name="item-detail"),
-], "seeme")
+pages = (
+    [
+        path("", views.dataset_list, name="dataset-list"),
+        path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
+        path(VERSION, views.version_detail, name="version-detail"),
+        path(VERSION + "items/", views.item_list, name="item-list"),
+        path(VERSION + "items/<uuid:item_id>/", views.item_detail, name="item-detail"),
+    ],
+    "seeme",
+)
 
 urlpatterns = [
     path("api/v1/", include("seeme.api.routes")),

@@ -45,7 +45,8 @@ def version_for_page(request, dataset_id: uuid.UUID, version_id: uuid.UUID) -> V
         Version.objects.select_related("dataset").filter(
             pk=version_id, dataset_id=dataset_id, dataset__in=dataset_list_visible(user=user)
         ),
-        user, "dataset",
+        user,
+        "dataset",
     ).first()
     if version is None:
         raise Http404("No such version.")
@@ -94,8 +95,10 @@ class LogoutPage(auth_views.LogoutView):
 def _count_of(queryset, ref: str):
     """COUNT(*) of ``queryset`` grouped by ``ref``, as a scalar subquery (0 when none)."""
     return Coalesce(
-        Subquery(queryset.order_by().values(ref).annotate(n=Count("pk")).values("n")[:1],
-                 output_field=IntegerField()),
+        Subquery(
+            queryset.order_by().values(ref).annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
         0,
     )
 
@@ -109,18 +112,24 @@ def dataset_list(request):
     user = request.user
     query = request.GET.get("q", "").strip()[:255]
     latest = Version.objects.filter(dataset=OuterRef("pk")).order_by("-created_at", "-id")
-    datasets = with_share_role(dataset_list_visible(user=user), user).annotate(
-        latest_version_id=Subquery(latest.values("pk")[:1]),
-        latest_version_name=Subquery(latest.values("name")[:1]),
-        version_count=_count_of(Version.objects.filter(dataset=OuterRef("pk")), "dataset"),
-    ).annotate(
-        item_count=_count_of(
-            Item.objects.filter(dataset_version=OuterRef("latest_version_id")), "dataset_version"
-        ),
-        label_count=_count_of(
-            Label.objects.filter(version=OuterRef("latest_version_id")), "version"
-        ),
-    ).order_by("-created_at", "-id")
+    datasets = (
+        with_share_role(dataset_list_visible(user=user), user)
+        .annotate(
+            latest_version_id=Subquery(latest.values("pk")[:1]),
+            latest_version_name=Subquery(latest.values("name")[:1]),
+            version_count=_count_of(Version.objects.filter(dataset=OuterRef("pk")), "dataset"),
+        )
+        .annotate(
+            item_count=_count_of(
+                Item.objects.filter(dataset_version=OuterRef("latest_version_id")),
+                "dataset_version",
+            ),
+            label_count=_count_of(
+                Label.objects.filter(version=OuterRef("latest_version_id")), "version"
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )
     if query:
         datasets = datasets.filter(name__icontains=query)
     page = Paginator(datasets, DATASETS_PER_PAGE).get_page(request.GET.get("page"))
@@ -134,17 +143,23 @@ def dataset_list(request):
 def dataset_detail(request, dataset_id: uuid.UUID):
     """A dataset's address: its latest version's page (a dataset without versions says so)."""
     user = request.user
-    dataset = with_share_role(dataset_list_visible(user=user).filter(pk=dataset_id), user).annotate(
-        latest_version_id=Subquery(
-            Version.objects.filter(dataset=OuterRef("pk")).order_by("-created_at", "-id")
-            .values("pk")[:1]
+    dataset = (
+        with_share_role(dataset_list_visible(user=user).filter(pk=dataset_id), user)
+        .annotate(
+            latest_version_id=Subquery(
+                Version.objects.filter(dataset=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("pk")[:1]
+            )
         )
-    ).first()
+        .first()
+    )
     if dataset is None:
         raise Http404("No such dataset.")
     if dataset.latest_version_id:
-        return redirect("seeme:version-detail", dataset_id=dataset.pk,
-                        version_id=dataset.latest_version_id)
+        return redirect(
+            "seeme:version-detail", dataset_id=dataset.pk, version_id=dataset.latest_version_id
+        )
     return render(request, "seeme/dataset_empty.html", {"dataset": dataset})
 
 
@@ -159,14 +174,18 @@ def version_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     version = version_for_page(request, dataset_id, version_id)
     versions = Version.objects.filter(dataset_id=dataset_id).only("id", "name", "created_at")
     matrix = label_stats_matrix(version_id=version.pk)
-    return render(request, "seeme/version_detail.html", {
-        "dataset": version.dataset,
-        "version": version,
-        "versions": versions.order_by("created_at", "id"),
-        "matrix": matrix,
-        "split_tiles": list(zip(matrix.totals.cells, matrix.unlabelled.cells, strict=True)),
-        "chart": grouped_bar_chart(matrix),
-    })
+    return render(
+        request,
+        "seeme/version_detail.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "versions": versions.order_by("created_at", "id"),
+            "matrix": matrix,
+            "split_tiles": list(zip(matrix.totals.cells, matrix.unlabelled.cells, strict=True)),
+            "chart": grouped_bar_chart(matrix),
+        },
+    )
 
 
 # -- items ------------------------------------------------------------------------------------
@@ -211,11 +230,15 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     items = (
         Item.objects.filter(dataset_version=version)
         .only("id", "name", "extension", "created_at", "dataset_version_id")
-        .annotate(text_head=Substr("text", 1, SNIPPET_CHARS + 1),
-                  description_head=Substr("description", 1, SNIPPET_CHARS + 1))
+        .annotate(
+            text_head=Substr("text", 1, SNIPPET_CHARS + 1),
+            description_head=Substr("description", 1, SNIPPET_CHARS + 1),
+        )
         .prefetch_related(
-            Prefetch("annotations",
-                     queryset=Annotation.objects.only("id", "item_id", "label_id", "split_id")),
+            Prefetch(
+                "annotations",
+                queryset=Annotation.objects.only("id", "item_id", "label_id", "split_id"),
+            ),
             Prefetch("memberships", queryset=ItemSplit.objects.only("id", "item_id", "split_id")),
         )
         .order_by("created_at", "id")
@@ -233,25 +256,30 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     by_split = {split.pk: split for split in splits}
     for item in page.object_list:
         item.chips = _chips(item, by_label, split_id)
-        item.split_names = [by_split[m.split_id].name for m in item.memberships.all()
-                            if m.split_id in by_split]
+        item.split_names = [
+            by_split[m.split_id].name for m in item.memberships.all() if m.split_id in by_split
+        ]
         snippet = item.text_head or item.description_head
         item.snippet = snippet[:SNIPPET_CHARS] + "…" if len(snippet) > SNIPPET_CHARS else snippet
     only_unlabelled = chosen.get("onlyUnlabelled")
-    return render(request, "seeme/item_list.html", {
-        "dataset": version.dataset,
-        "version": version,
-        "splits": splits,
-        "labels": labels,
-        "page": page,
-        "errors": None if valid else filterset.form.errors,
-        "chosen_split": by_split.get(split_id),
-        "chosen_label": by_label.get(chosen.get("labelId")),
-        "chosen_status": {True: "true", False: "false"}.get(only_unlabelled, ""),
-        "chosen_name": chosen.get("name") or "",
-        "filtered": any(chosen.get(key) not in (None, "") for key in FILTER_PARAMS[:4]),
-        "back_query": _browser_query(request),
-    })
+    return render(
+        request,
+        "seeme/item_list.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "splits": splits,
+            "labels": labels,
+            "page": page,
+            "errors": None if valid else filterset.form.errors,
+            "chosen_split": by_split.get(split_id),
+            "chosen_label": by_label.get(chosen.get("labelId")),
+            "chosen_status": {True: "true", False: "false"}.get(only_unlabelled, ""),
+            "chosen_name": chosen.get("name") or "",
+            "filtered": any(chosen.get(key) not in (None, "") for key in FILTER_PARAMS[:4]),
+            "back_query": _browser_query(request),
+        },
+    )
 
 
 @require_safe
@@ -265,22 +293,29 @@ def item_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, item_id: 
     splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
     member_of = set(ItemSplit.objects.filter(item=item).values_list("split_id", flat=True))
     annotations = list(
-        Annotation.objects.filter(item=item).select_related("label", "user")
+        Annotation.objects.filter(item=item)
+        .select_related("label", "user")
         .order_by("label__index", "created_at", "id")
     )
     sections = []
     for split in splits:
         in_split = [a for a in annotations if a.split_id == split.pk]
         if split.pk in member_of or in_split:
-            sections.append({"split": split, "annotations": in_split,
-                             "member": split.pk in member_of})
-    browser = reverse("seeme:item-list", kwargs={"dataset_id": dataset_id,
-                                                 "version_id": version_id})
+            sections.append(
+                {"split": split, "annotations": in_split, "member": split.pk in member_of}
+            )
+    browser = reverse(
+        "seeme:item-list", kwargs={"dataset_id": dataset_id, "version_id": version_id}
+    )
     query = _browser_query(request)
-    return render(request, "seeme/item_detail.html", {
-        "dataset": version.dataset,
-        "version": version,
-        "item": item,
-        "sections": sections,
-        "back_url": f"{browser}?{query}" if query else browser,
-    })
+    return render(
+        request,
+        "seeme/item_detail.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "item": item,
+            "sections": sections,
+            "back_url": f"{browser}?{query}" if query else browser,
+        },
+    )

@@ -49,8 +49,7 @@ SPLIT_FIELDS = ("name", "description")
 
 @admin.register(DatasetSplit)
 class DatasetSplitAdmin(ServiceAdmin):
-    list_display = ("name", "version", "item_count", "annotation_count", "statistics",
-                    "created_at")
+    list_display = ("name", "version", "item_count", "annotation_count", "statistics", "created_at")
     list_display_links = ("name",)
     list_filter = (dataset_filter("version__dataset"), version_filter("version"))
     list_select_related = ("version__dataset",)
@@ -89,7 +88,9 @@ class DatasetSplitAdmin(ServiceAdmin):
     def create_via_service(self, request, form):
         data = form.cleaned_data
         return label_services.split_create(
-            version=data["version"], user=request.user, name=data["name"],
+            version=data["version"],
+            user=request.user,
+            name=data["name"],
             description=data["description"],
         )
 
@@ -140,7 +141,8 @@ class MembershipFormSet(BaseInlineFormSet):
         super().clean()
         had = sum(1 for f in self.initial_forms if f.instance.pk is not None)
         keeps = sum(
-            1 for f in self.forms
+            1
+            for f in self.forms
             if not self._should_delete_form(f) and (f.instance.pk is not None or f.has_changed())
         )
         if had and not keeps:
@@ -190,7 +192,8 @@ class MembershipInline(ServiceInline, admin.TabularInline):
 class ItemSplitAdmin(ServiceAdmin):
     list_display = ("item", "split", "version", "created_at")
     list_filter = (
-        dataset_filter("split__version__dataset"), version_filter("split__version"),
+        dataset_filter("split__version__dataset"),
+        version_filter("split__version"),
         split_filter("split"),
     )
     list_select_related = ("item", "split__version__dataset")
@@ -224,6 +227,7 @@ class ItemSplitAdmin(ServiceAdmin):
         item = obj.item
         if label_services.item_remove_from_split(item=item, split=obj.split):
             self.message_user(
-                request, f"The item {item} was in no split any more, so it was deleted.",
+                request,
+                f"The item {item} was in no split any more, so it was deleted.",
                 messages.WARNING,
             )

@@ -14,7 +14,10 @@ class DatasetSplit(TimeStampedModel):
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="splits")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     name = models.CharField(max_length=255)

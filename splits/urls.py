@@ -7,6 +7,9 @@ from splits import views
 app_name = "splits"
 
 urlpatterns = [
-    path("datasets/<uuid:dataset_id>/versions/<uuid:version_id>/splits/<uuid:split_id>/",
-         views.split_detail, name="split-detail"),
+    path(
+        "datasets/<uuid:dataset_id>/versions/<uuid:version_id>/splits/<uuid:split_id>/",
+        views.split_detail,
+        name="split-detail",
+    ),
 ]

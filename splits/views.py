@@ -37,13 +37,17 @@ def split_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, split_id
             unlabelled = stat
         else:
             rows.append(stat)
-    return render(request, "splits/split_detail.html", {
-        "dataset": version.dataset,
-        "version": version,
-        "split": split,
-        "splits": splits,
-        "rows": rows,
-        "unlabelled": unlabelled,
-        "total_items": total_items,
-        "total_annotations": total_annotations,
-    })
+    return render(
+        request,
+        "splits/split_detail.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "split": split,
+            "splits": splits,
+            "rows": rows,
+            "unlabelled": unlabelled,
+            "total_items": total_items,
+            "total_annotations": total_annotations,
+        },
+    )

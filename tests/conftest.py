@@ -72,12 +72,19 @@ def db_snapshot() -> dict:
     """Every row of every table the API writes, with the columns a write would touch: equal
     snapshots before and after a refused request mean it wrote nothing."""
     columns = {
-        User: ("pk", "password", "is_active"), APIKey: ("pk", "revoked_at", "updated_at"),
-        Dataset: ("pk", "updated_at"), DatasetShare: ("pk", "role"),
-        Version: ("pk", "updated_at"), DatasetSplit: ("pk", "updated_at"), ItemSplit: ("pk",),
-        Item: ("pk", "version", "updated_at"), Label: ("pk", "updated_at"),
+        User: ("pk", "password", "is_active"),
+        APIKey: ("pk", "revoked_at", "updated_at"),
+        Dataset: ("pk", "updated_at"),
+        DatasetShare: ("pk", "role"),
+        Version: ("pk", "updated_at"),
+        DatasetSplit: ("pk", "updated_at"),
+        ItemSplit: ("pk",),
+        Item: ("pk", "version", "updated_at"),
+        Label: ("pk", "updated_at"),
         Annotation: ("pk", "updated_at"),
         LabelStat: ("pk", "annotation_count", "item_count"),
     }
-    return {model.__name__: list(model.objects.order_by("pk").values_list(*cols))
-            for model, cols in columns.items()}
+    return {
+        model.__name__: list(model.objects.order_by("pk").values_list(*cols))
+        for model, cols in columns.items()
+    }

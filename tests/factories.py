@@ -102,8 +102,12 @@ class AnnotationFactory(DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, item, split, label, coordinates="", user=None):
         return label_services.annotation_create(
-            version=split.version, user=user, label_id=label.pk, item_id=item.pk,
-            split_id=split.pk, coordinates=coordinates,
+            version=split.version,
+            user=user,
+            label_id=label.pk,
+            item_id=item.pk,
+            split_id=split.pk,
+            coordinates=coordinates,
         )
 
 

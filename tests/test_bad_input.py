@@ -36,9 +36,17 @@ def make_world(owner, sharee) -> dict:
     annotation = AnnotationFactory(item=item, split=train, label=label)
     share(dataset, sharee, Role.VIEWER)
     key, _ = services.apikey_create(user=owner, name="spare")
-    return {"dataset": dataset.pk, "version": version.pk, "split": train.pk, "label": label.pk,
-            "item": item.pk, "annotation": annotation.pk, "sharee": sharee.pk,
-            "apikey": key.pk, "username": owner.username}
+    return {
+        "dataset": dataset.pk,
+        "version": version.pk,
+        "split": train.pk,
+        "label": label.pk,
+        "item": item.pk,
+        "annotation": annotation.pk,
+        "sharee": sharee.pk,
+        "apikey": key.pk,
+        "username": owner.username,
+    }
 
 
 @dataclass(frozen=True)
@@ -65,36 +73,96 @@ LONG = "x" * 256
 NOT_UUID = "not-a-uuid"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
-DATASET_BAD = ({"name": 5}, {"name": LONG}, {"name": ["a"]}, {"description": "x" * 10_001},
-               {"multi_label": "yes"}, {"default_splits": "true"}, {"content_type": "video"},
-               {"content_type": 1}, {"notes": {"a": 1}}, {"name": "a\x00b"},
-               {"description": "\ud800"})
-VERSION_BAD = ({"name": 5}, {"name": LONG}, {"config": {"a": 1}}, {"description": []},
-               {"default_split": True})
-LABEL_BAD = ({"name": 5}, {"name": LONG}, {"color": 5}, {"color": "#12345"},
-             {"shortcut": "x" * 17}, {"description": "x" * 10_001})
+DATASET_BAD = (
+    {"name": 5},
+    {"name": LONG},
+    {"name": ["a"]},
+    {"description": "x" * 10_001},
+    {"multi_label": "yes"},
+    {"default_splits": "true"},
+    {"content_type": "video"},
+    {"content_type": 1},
+    {"notes": {"a": 1}},
+    {"name": "a\x00b"},
+    {"description": "\ud800"},
+)
+VERSION_BAD = (
+    {"name": 5},
+    {"name": LONG},
+    {"config": {"a": 1}},
+    {"description": []},
+    {"default_split": True},
+)
+LABEL_BAD = (
+    {"name": 5},
+    {"name": LONG},
+    {"color": 5},
+    {"color": "#12345"},
+    {"shortcut": "x" * 17},
+    {"description": "x" * 10_001},
+)
 SPLIT_BAD = ({"name": 5}, {"name": LONG}, {"name": ""}, {"description": {}})
-ITEM_BAD = ({"name": 5}, {"name": LONG}, {"text": []}, {"extension": "x" * 33},
-            {"description": False}, {"text": "\x00"}, {"name": "\udfff"})
+ITEM_BAD = (
+    {"name": 5},
+    {"name": LONG},
+    {"text": []},
+    {"extension": "x" * 33},
+    {"description": False},
+    {"text": "\x00"},
+    {"name": "\udfff"},
+)
 
 ENDPOINTS = [
-    Endpoint("login-api", "POST", body={"username": "{username}", "password": PASSWORD},
-             auth=False,
-             bad=({"username": 1, "password": "p"}, {"username": "x" * 151, "password": "p"},
-                  {"username": "u", "password": ["p"]}, {"username": None, "password": "p"})),
+    Endpoint(
+        "login-api",
+        "POST",
+        body={"username": "{username}", "password": PASSWORD},
+        auth=False,
+        bad=(
+            {"username": 1, "password": "p"},
+            {"username": "x" * 151, "password": "p"},
+            {"username": "u", "password": ["p"]},
+            {"username": None, "password": "p"},
+        ),
+    ),
     Endpoint("logout-api", "POST"),
-    Endpoint("register-api", "POST", ok=201, auth=False,
-             body={"username": "newbie", "email": "newbie@example.com",
-                   "password": "a-long-enough-passphrase"},
-             bad=({"username": 5}, {"username": "x" * 151}, {"email": "x" * 250 + "@e.com"},
-                  {"firstname": 7}, {"name": {"a": 1}}, {"password": True},
-                  {"email": ["a@b.c"]})),
+    Endpoint(
+        "register-api",
+        "POST",
+        ok=201,
+        auth=False,
+        body={
+            "username": "newbie",
+            "email": "newbie@example.com",
+            "password": "a-long-enough-passphrase",
+        },
+        bad=(
+            {"username": 5},
+            {"username": "x" * 151},
+            {"email": "x" * 250 + "@e.com"},
+            {"firstname": 7},
+            {"name": {"a": 1}},
+            {"password": True},
+            {"email": ["a@b.c"]},
+        ),
+    ),
     Endpoint("applications", "GET"),
     Endpoint("apikey-list", "GET"),
-    Endpoint("apikey-list", "POST", body={"name": "k"}, ok=201, empty=201,
-             bad=({"name": 5}, {"name": LONG}, {"expires_in_days": "ten"},
-                  {"expires_in_days": 0}, {"expires_in_days": 10**6},
-                  {"expires_in_days": True})),
+    Endpoint(
+        "apikey-list",
+        "POST",
+        body={"name": "k"},
+        ok=201,
+        empty=201,
+        bad=(
+            {"name": 5},
+            {"name": LONG},
+            {"expires_in_days": "ten"},
+            {"expires_in_days": 0},
+            {"expires_in_days": 10**6},
+            {"expires_in_days": True},
+        ),
+    ),
     Endpoint("apikey-detail", "DELETE", {"pk": "apikey"}, ok=204),
     Endpoint("dataset-list", "GET"),
     Endpoint("dataset-list", "POST", body={"name": "d"}, ok=201, bad=DATASET_BAD),
@@ -102,62 +170,140 @@ ENDPOINTS = [
     Endpoint("dataset-detail", "PUT", D, body={"name": "d2"}, empty=200, bad=DATASET_BAD),
     Endpoint("dataset-detail", "DELETE", D, ok=204),
     Endpoint("dataset-share", "GET", D),
-    Endpoint("dataset-share", "POST", D, body={"username": "{stranger}", "role": "viewer"},
-             ok=201,
-             bad=({"username": 5}, {"username": "{stranger}", "role": "boss"},
-                  {"username": "{stranger}", "role": ["viewer"]}, {"email": "x" * 255},
-                  {"username": "{stranger}", "role_id": 3})),
+    Endpoint(
+        "dataset-share",
+        "POST",
+        D,
+        body={"username": "{stranger}", "role": "viewer"},
+        ok=201,
+        bad=(
+            {"username": 5},
+            {"username": "{stranger}", "role": "boss"},
+            {"username": "{stranger}", "role": ["viewer"]},
+            {"email": "x" * 255},
+            {"username": "{stranger}", "role_id": 3},
+        ),
+    ),
     Endpoint("dataset-unshare", "DELETE", {"pk": "dataset", "user_id": "sharee"}, ok=204),
     Endpoint("version-list", "GET", {"dataset_id": "dataset"}),
-    Endpoint("version-list", "POST", {"dataset_id": "dataset"}, body={"name": "v9"}, ok=201,
-             empty=201, bad=VERSION_BAD),
+    Endpoint(
+        "version-list",
+        "POST",
+        {"dataset_id": "dataset"},
+        body={"name": "v9"},
+        ok=201,
+        empty=201,
+        bad=VERSION_BAD,
+    ),
     Endpoint("version-detail", "GET", {"dataset_id": "dataset", "pk": "version"}),
-    Endpoint("version-detail", "PUT", {"dataset_id": "dataset", "pk": "version"},
-             body={"name": "v9"}, empty=200, bad=VERSION_BAD),
+    Endpoint(
+        "version-detail",
+        "PUT",
+        {"dataset_id": "dataset", "pk": "version"},
+        body={"name": "v9"},
+        empty=200,
+        bad=VERSION_BAD,
+    ),
     Endpoint("version-detail", "DELETE", {"dataset_id": "dataset", "pk": "version"}, ok=204),
     Endpoint("label-list", "GET", V),
     Endpoint("label-list", "POST", V, body={"name": "dog"}, ok=201, bad=LABEL_BAD),
     Endpoint("label-detail", "GET", {**V, "pk": "label"}),
-    Endpoint("label-detail", "PUT", {**V, "pk": "label"}, body={"name": "kitten"}, empty=200,
-             bad=LABEL_BAD),
+    Endpoint(
+        "label-detail",
+        "PUT",
+        {**V, "pk": "label"},
+        body={"name": "kitten"},
+        empty=200,
+        bad=LABEL_BAD,
+    ),
     Endpoint("label-detail", "DELETE", {**V, "pk": "label"}, ok=204),
     Endpoint("split-list", "GET", V),
     Endpoint("split-list", "POST", V, body={"name": "extra"}, ok=201, bad=SPLIT_BAD),
     Endpoint("split-detail", "GET", {**V, "pk": "split"}),
-    Endpoint("split-detail", "PUT", {**V, "pk": "split"}, body={"name": "training"},
-             empty=200, bad=SPLIT_BAD),
+    Endpoint(
+        "split-detail",
+        "PUT",
+        {**V, "pk": "split"},
+        body={"name": "training"},
+        empty=200,
+        bad=SPLIT_BAD,
+    ),
     Endpoint("split-detail", "DELETE", {**V, "pk": "split"}, ok=204),
-    Endpoint("split-add-inferences", "POST", {**V, "pk": "split"},
-             body={"inferences": [{"name": "n", "prediction": "cat"}]},
-             bad=({"keep_annotations": "true", "inferences": []}, {"inferences": {}},
-                  {"inferences": [{"confidence": "x"}]}, {"inferences": [{"name": LONG}]},
-                  {"inferences": [{"inference_items": {}}]}, {"inferences": [[]]},
-                  {"inferences": [{"prediction": "zebra"}]},
-                  {"inferences": [{"inference_items": [{"prediction": 5}]}]},
-                  {"inferences": [{"name": "\x00", "prediction": "cat"}]})),
+    Endpoint(
+        "split-add-inferences",
+        "POST",
+        {**V, "pk": "split"},
+        body={"inferences": [{"name": "n", "prediction": "cat"}]},
+        bad=(
+            {"keep_annotations": "true", "inferences": []},
+            {"inferences": {}},
+            {"inferences": [{"confidence": "x"}]},
+            {"inferences": [{"name": LONG}]},
+            {"inferences": [{"inference_items": {}}]},
+            {"inferences": [[]]},
+            {"inferences": [{"prediction": "zebra"}]},
+            {"inferences": [{"inference_items": [{"prediction": 5}]}]},
+            {"inferences": [{"name": "\x00", "prediction": "cat"}]},
+        ),
+    ),
     Endpoint("split-remove-item", "DELETE", {**V, "pk": "split", "item_id": "item"}),
     Endpoint("item-list", "GET", V),
-    Endpoint("item-list", "POST", V, body={"name": "i", "splits": [{"id": "{split}"}]},
-             ok=201, empty=201,
-             bad=(*ITEM_BAD, {"splits": {}}, {"splits": [{"id": NOT_UUID}]},
-                  {"splits": [{"id": 5}]}, {"splits": ["{split}"]}, {"splits": [{}]},
-                  {"splits": [{"id": UNKNOWN}]})),
+    Endpoint(
+        "item-list",
+        "POST",
+        V,
+        body={"name": "i", "splits": [{"id": "{split}"}]},
+        ok=201,
+        empty=201,
+        bad=(
+            *ITEM_BAD,
+            {"splits": {}},
+            {"splits": [{"id": NOT_UUID}]},
+            {"splits": [{"id": 5}]},
+            {"splits": ["{split}"]},
+            {"splits": [{}]},
+            {"splits": [{"id": UNKNOWN}]},
+        ),
+    ),
     Endpoint("item-detail", "GET", {**V, "pk": "item"}),
-    Endpoint("item-detail", "PUT", {**V, "pk": "item"}, body={"name": "i2"}, empty=200,
-             bad=ITEM_BAD),
-    Endpoint("annotation-list", "POST", V, ok=201,
-             body={"label_id": "{label}", "item_id": "{item}", "split_id": "{split}"},
-             bad=tuple(
-                 {"label_id": "{label}", "item_id": "{item}", "split_id": "{split}", **change}
-                 for change in ({"label_id": NOT_UUID}, {"item_id": 5}, {"split_id": {}},
-                                {"label_id": UNKNOWN}, {"item_id": UNKNOWN},
-                                {"split_id": UNKNOWN}, {"coordinates": 5},
-                                {"coordinates": "x" * 100_001}, {"label_id": None})
-             )),
-    Endpoint("annotation-detail", "PUT", {**V, "pk": "annotation"},
-             body={"coordinates": "1,2,3,4"}, empty=200,
-             bad=({"label_id": NOT_UUID}, {"split_id": 5}, {"coordinates": []},
-                  {"label_id": UNKNOWN}, {"split_id": UNKNOWN})),
+    Endpoint(
+        "item-detail", "PUT", {**V, "pk": "item"}, body={"name": "i2"}, empty=200, bad=ITEM_BAD
+    ),
+    Endpoint(
+        "annotation-list",
+        "POST",
+        V,
+        ok=201,
+        body={"label_id": "{label}", "item_id": "{item}", "split_id": "{split}"},
+        bad=tuple(
+            {"label_id": "{label}", "item_id": "{item}", "split_id": "{split}", **change}
+            for change in (
+                {"label_id": NOT_UUID},
+                {"item_id": 5},
+                {"split_id": {}},
+                {"label_id": UNKNOWN},
+                {"item_id": UNKNOWN},
+                {"split_id": UNKNOWN},
+                {"coordinates": 5},
+                {"coordinates": "x" * 100_001},
+                {"label_id": None},
+            )
+        ),
+    ),
+    Endpoint(
+        "annotation-detail",
+        "PUT",
+        {**V, "pk": "annotation"},
+        body={"coordinates": "1,2,3,4"},
+        empty=200,
+        bad=(
+            {"label_id": NOT_UUID},
+            {"split_id": 5},
+            {"coordinates": []},
+            {"label_id": UNKNOWN},
+            {"split_id": UNKNOWN},
+        ),
+    ),
     Endpoint("annotation-detail", "DELETE", {**V, "pk": "annotation"}),
     Endpoint("label-stats", "GET", {**V, "split_id": "split"}),
     Endpoint("split-total", "GET", {**V, "split_id": "split"}),
@@ -168,6 +314,7 @@ NEEDS_AUTH = [e for e in ENDPOINTS if e.auth]
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
 
 def fill(value, ids: dict):
     """The body with "{key}" placeholders replaced by the world's ids."""
@@ -246,11 +393,16 @@ def test_malformed_unknown_and_foreign_path_ids_are_404(api, ids, foreign, sibli
 def test_unknown_api_route_and_method_are_json(api, ids):
     assert_json_error(api.get("/api/v1/nothing-here"), 404)
     assert_json_error(api.get(reverse("dataset-list") + "x/y/z"), 404)
-    url = reverse("annotation-list", kwargs={"dataset_id": ids["dataset"],
-                                             "version_id": ids["version"]})
+    url = reverse(
+        "annotation-list", kwargs={"dataset_id": ids["dataset"], "version_id": ids["version"]}
+    )
     assert_json_error(api.get(url), 405)
-    assert_json_error(api.patch(reverse("dataset-detail", kwargs={"pk": ids["dataset"]}),
-                                {"name": "x"}, format="json"), 405)
+    assert_json_error(
+        api.patch(
+            reverse("dataset-detail", kwargs={"pk": ids["dataset"]}), {"name": "x"}, format="json"
+        ),
+        405,
+    )
 
 
 # -- bodies ----------------------------------------------------------------------------------
@@ -305,18 +457,28 @@ def test_missing_wrong_or_revoked_key_is_401_json(user, ids, endpoint):
     assert db_snapshot() == before
 
 
-@pytest.mark.parametrize("query", ["name=a%00b", "splitId=%00", "labelId=%ED%A0%80",
-                                   "pageCount=" + "9" * 40, "pageSize=" + "9" * 5000,
-                                   "onlyUnlabelled=%00", "pageSize=%C2%B2"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "name=a%00b",
+        "splitId=%00",
+        "labelId=%ED%A0%80",
+        "pageCount=" + "9" * 40,
+        "pageSize=" + "9" * 5000,
+        "onlyUnlabelled=%00",
+        "pageSize=%C2%B2",
+    ],
+)
 def test_bad_query_parameters_are_400(api, ids, query):
-    url = reverse("item-list", kwargs={"dataset_id": ids["dataset"],
-                                       "version_id": ids["version"]})
+    url = reverse("item-list", kwargs={"dataset_id": ids["dataset"], "version_id": ids["version"]})
     assert_json_error(api.get(f"{url}?{query}"), 400)
 
 
 def test_bad_if_match_header_is_400(api, ids):
-    url = reverse("item-detail", kwargs={"dataset_id": ids["dataset"],
-                                         "version_id": ids["version"], "pk": ids["item"]})
+    url = reverse(
+        "item-detail",
+        kwargs={"dataset_id": ids["dataset"], "version_id": ids["version"], "pk": ids["item"]},
+    )
     before = db_snapshot()
     for header in ('"x"', '"1', '1"', '"1" "1"', "9" * 5000, "\u00b2", '"-1"', ""):
         response = api.put(url, {"name": "x"}, format="json", HTTP_IF_MATCH=header)

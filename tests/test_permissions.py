@@ -31,8 +31,15 @@ def world(owner) -> dict:
     annotation = AnnotationFactory(item=item, split=train, label=label)
     target = UserFactory()
     share(dataset, target, Role.VIEWER)
-    return {"dataset": dataset, "version": version, "split": train, "label": label,
-            "item": item, "annotation": annotation, "target": target}
+    return {
+        "dataset": dataset,
+        "version": version,
+        "split": train,
+        "label": label,
+        "item": item,
+        "annotation": annotation,
+        "target": target,
+    }
 
 
 def kw(w, **more) -> dict:
@@ -46,18 +53,48 @@ ENDPOINTS = [
     ("dataset-detail", "PUT", lambda w: {"pk": w["dataset"].pk}, {"notes": "n"}, 200, EDIT),
     ("dataset-detail", "DELETE", lambda w: {"pk": w["dataset"].pk}, None, 204, OWN),
     ("dataset-share", "GET", lambda w: {"pk": w["dataset"].pk}, None, 200, OWN),
-    ("dataset-share", "POST", lambda w: {"pk": w["dataset"].pk},
-     lambda w: {"username": w["target"].username, "role": "editor"}, 200, OWN),
-    ("dataset-unshare", "DELETE",
-     lambda w: {"pk": w["dataset"].pk, "user_id": w["target"].pk}, None, 204, OWN),
+    (
+        "dataset-share",
+        "POST",
+        lambda w: {"pk": w["dataset"].pk},
+        lambda w: {"username": w["target"].username, "role": "editor"},
+        200,
+        OWN,
+    ),
+    (
+        "dataset-unshare",
+        "DELETE",
+        lambda w: {"pk": w["dataset"].pk, "user_id": w["target"].pk},
+        None,
+        204,
+        OWN,
+    ),
     ("version-list", "GET", lambda w: {"dataset_id": w["dataset"].pk}, None, 200, VIEW),
     ("version-list", "POST", lambda w: {"dataset_id": w["dataset"].pk}, {"name": "v2"}, 201, EDIT),
-    ("version-detail", "GET", lambda w: {"dataset_id": w["dataset"].pk, "pk": w["version"].pk},
-     None, 200, VIEW),
-    ("version-detail", "PUT", lambda w: {"dataset_id": w["dataset"].pk, "pk": w["version"].pk},
-     {"name": "first"}, 200, EDIT),
-    ("version-detail", "DELETE",
-     lambda w: {"dataset_id": w["dataset"].pk, "pk": w["version"].pk}, None, 204, EDIT),
+    (
+        "version-detail",
+        "GET",
+        lambda w: {"dataset_id": w["dataset"].pk, "pk": w["version"].pk},
+        None,
+        200,
+        VIEW,
+    ),
+    (
+        "version-detail",
+        "PUT",
+        lambda w: {"dataset_id": w["dataset"].pk, "pk": w["version"].pk},
+        {"name": "first"},
+        200,
+        EDIT,
+    ),
+    (
+        "version-detail",
+        "DELETE",
+        lambda w: {"dataset_id": w["dataset"].pk, "pk": w["version"].pk},
+        None,
+        204,
+        EDIT,
+    ),
     ("label-list", "GET", kw, None, 200, VIEW),
     ("label-list", "POST", kw, {"name": "dog"}, 201, EDIT),
     ("label-detail", "GET", lambda w: kw(w, pk=w["label"].pk), None, 200, VIEW),
@@ -68,20 +105,54 @@ ENDPOINTS = [
     ("split-detail", "GET", lambda w: kw(w, pk=w["split"].pk), None, 200, VIEW),
     ("split-detail", "PUT", lambda w: kw(w, pk=w["split"].pk), {"name": "training"}, 200, EDIT),
     ("split-detail", "DELETE", lambda w: kw(w, pk=w["split"].pk), None, 204, EDIT),
-    ("split-add-inferences", "POST", lambda w: kw(w, pk=w["split"].pk),
-     {"inferences": [{"prediction": "cat"}]}, 200, EDIT),
-    ("split-remove-item", "DELETE", lambda w: kw(w, pk=w["split"].pk, item_id=w["item"].pk),
-     None, 200, EDIT),
+    (
+        "split-add-inferences",
+        "POST",
+        lambda w: kw(w, pk=w["split"].pk),
+        {"inferences": [{"prediction": "cat"}]},
+        200,
+        EDIT,
+    ),
+    (
+        "split-remove-item",
+        "DELETE",
+        lambda w: kw(w, pk=w["split"].pk, item_id=w["item"].pk),
+        None,
+        200,
+        EDIT,
+    ),
     ("item-list", "GET", kw, None, 200, VIEW),
-    ("item-list", "POST", kw, lambda w: {"name": "i", "splits": [{"id": str(w["split"].pk)}]},
-     201, EDIT),
+    (
+        "item-list",
+        "POST",
+        kw,
+        lambda w: {"name": "i", "splits": [{"id": str(w["split"].pk)}]},
+        201,
+        EDIT,
+    ),
     ("item-detail", "GET", lambda w: kw(w, pk=w["item"].pk), None, 200, VIEW),
     ("item-detail", "PUT", lambda w: kw(w, pk=w["item"].pk), {"name": "renamed"}, 200, EDIT),
-    ("annotation-list", "POST", kw,
-     lambda w: {"label_id": str(w["label"].pk), "item_id": str(w["item"].pk),
-                "split_id": str(w["split"].pk), "coordinates": "1,2,3,4"}, 201, ANNOTATE),
-    ("annotation-detail", "PUT", lambda w: kw(w, pk=w["annotation"].pk),
-     {"coordinates": "1,2,3,4"}, 200, ANNOTATE),
+    (
+        "annotation-list",
+        "POST",
+        kw,
+        lambda w: {
+            "label_id": str(w["label"].pk),
+            "item_id": str(w["item"].pk),
+            "split_id": str(w["split"].pk),
+            "coordinates": "1,2,3,4",
+        },
+        201,
+        ANNOTATE,
+    ),
+    (
+        "annotation-detail",
+        "PUT",
+        lambda w: kw(w, pk=w["annotation"].pk),
+        {"coordinates": "1,2,3,4"},
+        200,
+        ANNOTATE,
+    ),
     ("annotation-detail", "DELETE", lambda w: kw(w, pk=w["annotation"].pk), None, 200, ANNOTATE),
     ("label-stats", "GET", lambda w: kw(w, split_id=w["split"].pk), None, 200, VIEW),
     ("split-total", "GET", lambda w: kw(w, split_id=w["split"].pk), None, 200, VIEW),
@@ -110,16 +181,22 @@ def client_as(role: str, dataset) -> APIClient:
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("name", "method", "kwargs", "body", "ok", "least"), ENDPOINTS,
-                         ids=[f"{e[1]} {e[0]}" for e in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("name", "method", "kwargs", "body", "ok", "least"),
+    ENDPOINTS,
+    ids=[f"{e[1]} {e[0]}" for e in ENDPOINTS],
+)
 def test_permission_matrix(user, role, name, method, kwargs, body, ok, least):
     w = world(user)
     client = client_as(role, w["dataset"])
     data = body(w) if callable(body) else body
     before = db_snapshot()
-    response = client.generic(method, reverse(name, kwargs=kwargs(w)),
-                              "" if data is None else json.dumps(data),
-                              content_type="application/json")
+    response = client.generic(
+        method,
+        reverse(name, kwargs=kwargs(w)),
+        "" if data is None else json.dumps(data),
+        content_type="application/json",
+    )
     status = expected(role, least, ok)
     assert response.status_code == status, response.content[:300]
     if status >= 400:
@@ -159,8 +236,9 @@ def test_sharee_loses_access_when_unshared(user, other_user):
     client = client_for(other_user)
     url = reverse("label-list", kwargs=kw(w))
     assert client.get(url).status_code == 200
-    client_for(user).delete(reverse("dataset-unshare", kwargs={"pk": w["dataset"].pk,
-                                                               "user_id": other_user.pk}))
+    client_for(user).delete(
+        reverse("dataset-unshare", kwargs={"pk": w["dataset"].pk, "user_id": other_user.pk})
+    )
     assert client.get(url).status_code == 404
     assert client.post(url, {"name": "x"}, format="json").status_code == 404
 

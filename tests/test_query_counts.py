@@ -28,8 +28,7 @@ def _labels(version, n):
 
 def datasets(user, n):
     for i in range(n):
-        LabelFactory(version=DatasetFactory(owner=user, name=f"d{i}").versions.get(),
-                     name="cat")
+        LabelFactory(version=DatasetFactory(owner=user, name=f"d{i}").versions.get(), name="cat")
     return reverse("dataset-list")
 
 
@@ -43,36 +42,56 @@ def versions(user, n):
 def labels(user, n):
     version = DatasetFactory(owner=user).versions.get()
     _labels(version, n)
-    return reverse("label-list", kwargs={"dataset_id": version.dataset_id,
-                                         "version_id": version.pk})
+    return reverse(
+        "label-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
+    )
 
 
 def splits(user, n):
     version = DatasetFactory(owner=user, default_splits=False).versions.get()
     for i in range(n):
         SplitFactory(version=version, name=f"split{i}")
-    return reverse("split-list", kwargs={"dataset_id": version.dataset_id,
-                                         "version_id": version.pk})
+    return reverse(
+        "split-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
+    )
 
 
 def items(user, n):
     """n items, each in a split with a whole-item annotation and a region."""
     version = DatasetFactory(owner=user, multi_label=True).versions.get()
     _labels(version, 2)
-    add_inferences(split=version.splits.get(name="train"), user=user, keep_annotations=True,
-                   inferences=[{"name": f"i{i}", "inference_items": [
-                       {"prediction": "label0"}, {"prediction": "label1", "coordinates": "1"}]}
-                       for i in range(n)])
-    return reverse("item-list", kwargs={"dataset_id": version.dataset_id,
-                                        "version_id": version.pk}) + "?pageSize=1000"
+    add_inferences(
+        split=version.splits.get(name="train"),
+        user=user,
+        keep_annotations=True,
+        inferences=[
+            {
+                "name": f"i{i}",
+                "inference_items": [
+                    {"prediction": "label0"},
+                    {"prediction": "label1", "coordinates": "1"},
+                ],
+            }
+            for i in range(n)
+        ],
+    )
+    return (
+        reverse("item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk})
+        + "?pageSize=1000"
+    )
 
 
 def label_stats(user, n):
     version = DatasetFactory(owner=user).versions.get()
     _labels(version, n)
-    return reverse("label-stats", kwargs={"dataset_id": version.dataset_id,
-                                          "version_id": version.pk,
-                                          "split_id": version.splits.get(name="train").pk})
+    return reverse(
+        "label-stats",
+        kwargs={
+            "dataset_id": version.dataset_id,
+            "version_id": version.pk,
+            "split_id": version.splits.get(name="train").pk,
+        },
+    )
 
 
 def shares(user, n):
@@ -104,8 +123,9 @@ LISTS = [
 
 @pytest.mark.parametrize("rows", [1, 50])
 @pytest.mark.parametrize(("setup", "queries"), LISTS, ids=[f.__name__ for f, _ in LISTS])
-def test_list_query_count_does_not_grow_with_rows(user, django_assert_num_queries, setup,
-                                                  queries, rows):
+def test_list_query_count_does_not_grow_with_rows(
+    user, django_assert_num_queries, setup, queries, rows
+):
     url = setup(user, rows)
     client = client_for(user)
     with django_assert_num_queries(queries):

@@ -61,9 +61,15 @@ DELETE_WITH_BODY = {
     "/datasets/{}/versions/{}/splits/{}/items/{}": "Item",
 }
 LISTS = [
-    "/applications", "/me/apikeys", "/datasets", "/datasets/{}/share", "/datasets/{}/versions",
-    "/datasets/{}/versions/{}/labels", "/datasets/{}/versions/{}/splits",
-    "/datasets/{}/versions/{}/items", "/datasets/{}/versions/{}/labels/splits/{}",
+    "/applications",
+    "/me/apikeys",
+    "/datasets",
+    "/datasets/{}/share",
+    "/datasets/{}/versions",
+    "/datasets/{}/versions/{}/labels",
+    "/datasets/{}/versions/{}/splits",
+    "/datasets/{}/versions/{}/items",
+    "/datasets/{}/versions/{}/labels/splits/{}",
 ]
 PREFIX = "/api/v1"
 
@@ -124,7 +130,9 @@ def test_every_path_parameter_is_a_uuid_and_every_lookup_answers_404(operations)
 def test_auth_and_error_responses_use_the_error_component(schema, operations):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": schemes["bearerAuth"]["description"],
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["bearerAuth"]["description"],
     }
     assert schemes["cookieAuth"]["in"] == "cookie"
     error = schema["components"]["schemas"]["Error"]
@@ -159,9 +167,7 @@ def test_conflicts_and_preconditions_are_documented(schema, operations):
     assert {"If-Match"} == {p["name"] for p in update["parameters"] if p["in"] == "header"}
 
 
-def test_lists_are_arrays_and_the_item_list_has_its_params_and_total_header(
-    schema, operations
-):
+def test_lists_are_arrays_and_the_item_list_has_its_params_and_total_header(schema, operations):
     components = schema["components"]["schemas"]
     for path in LISTS:
         body = operations[("GET", path)]["responses"]["200"]["content"]["application/json"]
@@ -201,34 +207,71 @@ def test_resource_shapes_match_the_spec(schema):
 
     stamps = {"id", "created_at", "updated_at"}
     assert fields("Dataset") == stamps | {
-        "name", "description", "user_id", "notes", "multi_label", "default_splits",
-        "content_type", "versions",
+        "name",
+        "description",
+        "user_id",
+        "notes",
+        "multi_label",
+        "default_splits",
+        "content_type",
+        "versions",
     }
     assert fields("Version") == stamps | {
-        "name", "description", "user_id", "dataset_id", "labels", "splits", "default_split",
+        "name",
+        "description",
+        "user_id",
+        "dataset_id",
+        "labels",
+        "splits",
+        "default_split",
         "config",
     }
     assert fields("Label") == stamps | {
-        "name", "description", "user_id", "version_id", "color", "index", "shortcut",
+        "name",
+        "description",
+        "user_id",
+        "version_id",
+        "color",
+        "index",
+        "shortcut",
     }
     assert fields("DatasetSplit") == stamps | {"name", "description", "user_id", "version_id"}
     assert fields("Annotation") == stamps | {
-        "label_id", "item_id", "split_id", "coordinates", "user_id",
+        "label_id",
+        "item_id",
+        "split_id",
+        "coordinates",
+        "user_id",
     }
     assert fields("LabelStat") == stamps | {
-        "label_id", "split_id", "count", "annotation_count", "item_count",
+        "label_id",
+        "split_id",
+        "count",
+        "annotation_count",
+        "item_count",
     }
-    assert {"name", "description", "user_id", "text", "extension", "splits", "annotations",
-            "version"} <= fields("Item")
+    assert {
+        "name",
+        "description",
+        "user_id",
+        "text",
+        "extension",
+        "splits",
+        "annotations",
+        "version",
+    } <= fields("Item")
     assert fields("UserWithKey") == {"id", "username", "name", "email", "firstname", "apikey"}
     assert {"keep_annotations", "inferences"} == fields("AddInferencesRequest")
     assert components["ContentTypeEnum"]["enum"] == [
-        "images", "text", "tabular", "ner", "documents",
+        "images",
+        "text",
+        "tabular",
+        "ner",
+        "documents",
     ]
     assert components["RoleEnum"]["enum"] == ["viewer", "annotator", "editor"]
     # Responses render every field, strings never null; ids may be "".
-    for name in ("Dataset", "Version", "Label", "DatasetSplit", "Item", "Annotation",
-                 "LabelStat"):
+    for name in ("Dataset", "Version", "Label", "DatasetSplit", "Item", "Annotation", "LabelStat"):
         assert set(components[name]["required"]) == fields(name), name
         assert not [k for k, v in components[name]["properties"].items() if v.get("nullable")]
     label_id = components["LabelStat"]["properties"]["label_id"]

@@ -58,16 +58,27 @@ def make_world() -> dict:
     _, auth_key = services.apikey_create(user=owner, name="schemathesis")
     spare_key, _ = services.apikey_create(user=owner, name="spare")
     ids = {
-        "dataset_id": dataset.pk, "version_id": version.pk, "split_id": train.pk,
-        "item_id": item.pk, "user_id": friend.pk,
+        "dataset_id": dataset.pk,
+        "version_id": version.pk,
+        "split_id": train.pk,
+        "item_id": item.pk,
+        "user_id": friend.pk,
         # ``{id}`` by the collection it follows
-        "datasets": dataset.pk, "versions": version.pk, "labels": cat.pk, "splits": train.pk,
-        "items": item.pk, "annotations": annotation.pk, "apikeys": spare_key.pk,
+        "datasets": dataset.pk,
+        "versions": version.pk,
+        "labels": cat.pk,
+        "splits": train.pk,
+        "items": item.pk,
+        "annotations": annotation.pk,
+        "apikeys": spare_key.pk,
     }
     stranger = UserFactory()
     bodies = {
-        ("POST", "/annotations"): {"label_id": str(cat.pk), "item_id": str(bare.pk),
-                                   "split_id": str(train.pk)},
+        ("POST", "/annotations"): {
+            "label_id": str(cat.pk),
+            "item_id": str(bare.pk),
+            "split_id": str(train.pk),
+        },
         ("POST", "/items"): {"name": "new", "splits": [{"id": str(train.pk)}]},
         ("POST", "/share"): {"username": stranger.username, "role": "annotator"},
     }
@@ -116,24 +127,37 @@ def test_every_operation_conforms_to_the_schema(live_server, api_schema):
             real = real_path_parameters(operation.path, world["ids"])
             strategies.append(operation.as_strategy(headers=headers, path_parameters=real))
             if has_input:
-                strategies.append(operation.as_strategy(
-                    headers=headers, path_parameters=real, generation_mode=NEGATIVE,
-                ))
+                strategies.append(
+                    operation.as_strategy(
+                        headers=headers,
+                        path_parameters=real,
+                        generation_mode=NEGATIVE,
+                    )
+                )
             body = real_body(operation.method.upper(), operation.path, world["bodies"])
             if body is not None:
-                strategies.append(operation.as_strategy(
-                    headers=headers, path_parameters=real, body=body,
-                ))
+                strategies.append(
+                    operation.as_strategy(
+                        headers=headers,
+                        path_parameters=real,
+                        body=body,
+                    )
+                )
         cases = st.one_of(strategies)
 
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=cases)
         def run(case):
             case.call_and_validate(base_url=base_url, checks=CHECKS, timeout=10)
 
         try:
             run()
-        except Exception as exc:  # noqa: BLE001 - collect every operation's failure
+        except Exception as exc:
             failures.append(f"{operation.method.upper()} {operation.path}\n{exc}")
     assert not failures, "\n\n".join(failures)

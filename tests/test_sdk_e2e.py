@@ -84,8 +84,10 @@ class Numbers:
 
     def total(self, split) -> tuple[int, int]:
         """The split-total row (no SDK method: a plain GET with the SDK's own headers)."""
-        url = (f"{self.client.backend}datasets/{self.dataset_id}/versions/{self.version_id}"
-               f"/labels/stats/splits/{split.id}")
+        url = (
+            f"{self.client.backend}datasets/{self.dataset_id}/versions/{self.version_id}"
+            f"/labels/stats/splits/{split.id}"
+        )
         answer = requests.get(url, headers=self.client.headers, timeout=10)
         assert answer.status_code == 200
         row = answer.json()
@@ -97,10 +99,15 @@ def test_sdk_dataset_workflow_with_exact_stats(backend):
     owner = UserFactory()
     client = logged_in(backend, owner)
 
-    dataset = client.create_dataset(Dataset(
-        name="animals", description="e2e", content_type="text", multi_label=False,
-        default_splits=True,
-    ))
+    dataset = client.create_dataset(
+        Dataset(
+            name="animals",
+            description="e2e",
+            content_type="text",
+            multi_label=False,
+            default_splits=True,
+        )
+    )
     assert dataset.user_id == str(owner.pk)
     assert [v.name for v in dataset.versions] == ["v1"]
     version = dataset.versions[0]
@@ -120,17 +127,30 @@ def test_sdk_dataset_workflow_with_exact_stats(backend):
     assert numbers(train) == {"cat": (0, 0), "dog": (0, 0), "bird": (0, 0), "": (0, 0)}
 
     def item(name, *in_splits):
-        created = client.create_dataset_item(ds, v, DatasetItem(
-            name=name, text=f"text of {name}", splits=list(in_splits),
-        ))
+        created = client.create_dataset_item(
+            ds,
+            v,
+            DatasetItem(
+                name=name,
+                text=f"text of {name}",
+                splits=list(in_splits),
+            ),
+        )
         assert sorted(s.id for s in created.splits) == sorted(s.id for s in in_splits)
         assert created.version >= 0
         return created
 
     def annotate(on, label, split, coordinates=""):
-        made = client.annotate(ds, v, Annotation(
-            label_id=labels[label].id, item_id=on.id, split_id=split.id, coordinates=coordinates,
-        ))
+        made = client.annotate(
+            ds,
+            v,
+            Annotation(
+                label_id=labels[label].id,
+                item_id=on.id,
+                split_id=split.id,
+                coordinates=coordinates,
+            ),
+        )
         assert (made.label_id, made.item_id, made.split_id) == (labels[label].id, on.id, split.id)
         return made
 
@@ -148,12 +168,15 @@ def test_sdk_dataset_workflow_with_exact_stats(backend):
     assert numbers(test) == {"cat": (0, 0), "dog": (0, 0), "bird": (1, 1), "": (0, 0)}
     assert numbers(valid) == {"cat": (0, 0), "dog": (0, 0), "bird": (0, 0), "": (0, 0)}
     unlabelled = client.get_dataset_items(
-        ds, v, params={"splitId": train.id, "onlyUnlabelled": "true", "pageSize": 2},
+        ds,
+        v,
+        params={"splitId": train.id, "onlyUnlabelled": "true", "pageSize": 2},
     )
     assert [i.name for i in unlabelled] == ["t4", "t5"]
     page2 = client.get_dataset_items(
-        ds, v, params={"splitId": train.id, "onlyUnlabelled": "True", "pageSize": 2,
-                       "pageCount": 1},
+        ds,
+        v,
+        params={"splitId": train.id, "onlyUnlabelled": "True", "pageSize": 2, "pageCount": 1},
     )
     assert [i.name for i in page2] == ["t6"]
 
@@ -167,11 +190,17 @@ def test_sdk_dataset_workflow_with_exact_stats(backend):
     assert (fetched.id, fetched.name) == (holdout.id, "holdout")
     fetched.name, fetched.description = "holdout-2", "kept aside"
     renamed = client.update_dataset_split(ds, v, fetched)
-    assert (renamed.id, renamed.name, renamed.description) == (holdout.id, "holdout-2",
-                                                               "kept aside")
+    assert (renamed.id, renamed.name, renamed.description) == (
+        holdout.id,
+        "holdout-2",
+        "kept aside",
+    )
     assert client.get_dataset_split(ds, v, holdout.id).name == "holdout-2"
     assert [s.name for s in client.get_dataset_splits(ds, v)] == [
-        "train", "valid", "test", "holdout-2",
+        "train",
+        "valid",
+        "test",
+        "holdout-2",
     ]
     client.delete_dataset_split(ds, v, renamed)
     assert [s.name for s in client.get_dataset_splits(ds, v)] == ["train", "valid", "test"]
@@ -182,29 +211,50 @@ def test_sdk_dataset_workflow_with_exact_stats(backend):
     assert (kept.splits, kept.annotations) == ([], [])
 
     # add_inferences, keeping annotations: the best whole-item prediction of each.
-    answer = client.add_inferences(ds, v, valid.id, AddInferences(keep_annotations=True,
-                                                                  inferences=[
-        Inference(name="i1", result="a cat, maybe a dog", inference_items=[
-            InferenceItem(prediction="dog", confidence=0.4),
-            InferenceItem(prediction="cat", confidence=0.9),
-        ]),
-        Inference(name="i2", inference_items=[InferenceItem(prediction="bird", confidence=0.7)]),
-        Inference(name="i3", prediction="dog", confidence=0.8),
-    ]))
+    answer = client.add_inferences(
+        ds,
+        v,
+        valid.id,
+        AddInferences(
+            keep_annotations=True,
+            inferences=[
+                Inference(
+                    name="i1",
+                    result="a cat, maybe a dog",
+                    inference_items=[
+                        InferenceItem(prediction="dog", confidence=0.4),
+                        InferenceItem(prediction="cat", confidence=0.9),
+                    ],
+                ),
+                Inference(
+                    name="i2", inference_items=[InferenceItem(prediction="bird", confidence=0.7)]
+                ),
+                Inference(name="i3", prediction="dog", confidence=0.8),
+            ],
+        ),
+    )
     new_ids = [inference.dataset_item_id for inference in answer.inferences]
     assert len(set(new_ids)) == 3 and all(new_ids)
     i1 = client.get_dataset_item(ds, v, new_ids[0])
-    assert (i1.name, i1.text, [s.id for s in i1.splits]) == ("i1", "a cat, maybe a dog",
-                                                             [valid.id])
+    assert (i1.name, i1.text, [s.id for s in i1.splits]) == ("i1", "a cat, maybe a dog", [valid.id])
     assert [a.label_id for a in i1.annotations] == [labels["cat"].id]
     assert numbers(valid) == {"cat": (1, 1), "dog": (1, 1), "bird": (1, 1), "": (0, 0)}
 
     # ... and without: the items arrive unlabelled.
-    answer = client.add_inferences(ds, v, valid.id, AddInferences(keep_annotations=False,
-                                                                  inferences=[
-        Inference(name="i4", prediction="cat", confidence=0.9),
-        Inference(name="i5", inference_items=[InferenceItem(prediction="dog", confidence=1)]),
-    ]))
+    answer = client.add_inferences(
+        ds,
+        v,
+        valid.id,
+        AddInferences(
+            keep_annotations=False,
+            inferences=[
+                Inference(name="i4", prediction="cat", confidence=0.9),
+                Inference(
+                    name="i5", inference_items=[InferenceItem(prediction="dog", confidence=1)]
+                ),
+            ],
+        ),
+    )
     assert all(inference.dataset_item_id for inference in answer.inferences)
     assert numbers(valid) == {"cat": (1, 1), "dog": (1, 1), "bird": (1, 1), "": (2, 0)}
     assert numbers.total(valid) == (5, 3)
@@ -212,9 +262,17 @@ def test_sdk_dataset_workflow_with_exact_stats(backend):
     # A prediction naming no label: 400 and nothing written.
     items_before = Item.objects.count()
     with pytest.raises(requests.HTTPError) as refused:
-        client.add_inferences(ds, v, valid.id, AddInferences(inferences=[
-            Inference(name="ok", prediction="cat"), Inference(name="bad", prediction="zebra"),
-        ]))
+        client.add_inferences(
+            ds,
+            v,
+            valid.id,
+            AddInferences(
+                inferences=[
+                    Inference(name="ok", prediction="cat"),
+                    Inference(name="bad", prediction="zebra"),
+                ]
+            ),
+        )
     assert refused.value.response.status_code == 400
     assert "zebra" in refused.value.response.json()["message"]
     assert Item.objects.count() == items_before
@@ -235,8 +293,7 @@ def test_sdk_dataset_workflow_with_exact_stats(backend):
 
     # delete_annotation answers the deleted annotation; t1 is unlabelled again.
     deleted = client.delete_annotation(ds, v, cat_t1.id)
-    assert (deleted.id, deleted.label_id, deleted.item_id) == (cat_t1.id, labels["cat"].id,
-                                                               t1.id)
+    assert (deleted.id, deleted.label_id, deleted.item_id) == (cat_t1.id, labels["cat"].id, t1.id)
     assert numbers(train) == {"cat": (0, 0), "dog": (2, 3), "bird": (0, 0), "": (4, 0)}
 
     # delete_dataset_item removes the item from one split; in no split any more, it is gone.
@@ -258,8 +315,9 @@ def test_sdk_dataset_workflow_with_exact_stats(backend):
 def test_sdk_accounts_keys_sharing_and_logout(backend):
     owner, friend = UserFactory(), UserFactory()
     client = logged_in(backend, owner)
-    dataset = client.create_dataset(Dataset(name="shared", content_type="images",
-                                            default_splits=True))
+    dataset = client.create_dataset(
+        Dataset(name="shared", content_type="images", default_splits=True)
+    )
     version = dataset.versions[0]
 
     # API keys: the full key only in the create answer; it works until revoked.
@@ -281,14 +339,20 @@ def test_sdk_accounts_keys_sharing_and_logout(backend):
     assert friend_client.get_datasets() == []
     share = client.share_dataset(dataset.id, friend.email, role_id="viewer")
     assert (share.email, share.entity_type, share.entity_id, share.role_id) == (
-        friend.email, "datasets", dataset.id, "viewer",
+        friend.email,
+        "datasets",
+        dataset.id,
+        "viewer",
     )
     assert [d.id for d in friend_client.get_datasets()] == [dataset.id]
-    assert friend_client.get_label_stats(dataset.id, version.id, version.splits[0].id)[-1]\
-        .label_id == ""
+    assert (
+        friend_client.get_label_stats(dataset.id, version.id, version.splits[0].id)[-1].label_id
+        == ""
+    )
     with pytest.raises(requests.HTTPError) as forbidden:
-        friend_client.create_dataset_label(dataset.id, version.id,
-                                           Label(name="cat", version_id=version.id))
+        friend_client.create_dataset_label(
+            dataset.id, version.id, Label(name="cat", version_id=version.id)
+        )
     assert forbidden.value.response.status_code == 403
     assert client.get_dataset_labels(dataset.id, version.id) == []
 

@@ -9,10 +9,13 @@ def test_stats_follow_an_annotation(api, dataset, version, splits):
     cat = LabelFactory(version=version, name="cat")
     item = ItemFactory(dataset_version=version, splits=[train])
     AnnotationFactory(item=item, split=train, label=cat)
-    url = reverse("label-stats", kwargs={"dataset_id": dataset.pk, "version_id": version.pk,
-                                         "split_id": train.pk})
+    url = reverse(
+        "label-stats",
+        kwargs={"dataset_id": dataset.pk, "version_id": version.pk, "split_id": train.pk},
+    )
     rows = api.get(url).json()
     assert [(r["label_id"], r["annotation_count"], r["item_count"]) for r in rows] == [
-        (str(cat.pk), 1, 1), ("", 0, 0)
+        (str(cat.pk), 1, 1),
+        ("", 0, 0),
     ]
     assert_stats_exact()

@@ -17,8 +17,9 @@ COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 class LabelSerializer(serializers.ModelSerializer):
     """A label of a version; ``index`` is assigned by the server."""
 
-    name = StrictCharField(max_length=255, min_length=1, required=True, allow_blank=False,
-                           allow_null=False)
+    name = StrictCharField(
+        max_length=255, min_length=1, required=True, allow_blank=False, allow_null=False
+    )
     description = OptionalCharField(max_length=10_000)
     color = OptionalCharField(max_length=7, help_text="#rrggbb; a palette colour when empty.")
     shortcut = OptionalCharField(max_length=16)
@@ -27,8 +28,18 @@ class LabelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Label
-        fields = ["id", "created_at", "updated_at", "name", "description", "user_id",
-                  "version_id", "color", "index", "shortcut"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "name",
+            "description",
+            "user_id",
+            "version_id",
+            "color",
+            "index",
+            "shortcut",
+        ]
         read_only_fields = ["id", "created_at", "updated_at", "index"]
 
     def validate_color(self, value: str) -> str:
@@ -48,8 +59,16 @@ class LabelStatSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LabelStat
-        fields = ["id", "created_at", "updated_at", "label_id", "split_id", "count",
-                  "annotation_count", "item_count"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "label_id",
+            "split_id",
+            "count",
+            "annotation_count",
+            "item_count",
+        ]
         read_only_fields = fields
 
 
@@ -64,8 +83,16 @@ class AnnotationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Annotation
-        fields = ["id", "created_at", "updated_at", "label_id", "item_id", "split_id",
-                  "coordinates", "user_id"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "label_id",
+            "item_id",
+            "split_id",
+            "coordinates",
+            "user_id",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
@@ -99,8 +126,9 @@ class InferenceSerializer(serializers.Serializer):
     result = OptionalCharField(max_length=1_000_000)
     config = OptionalCharField()
     dataset_item_id = OptionalCharField(help_text="Set by the server to the new item's id.")
-    inference_items = InferenceItemSerializer(many=True, required=False, default=list,
-                                              allow_null=True)
+    inference_items = InferenceItemSerializer(
+        many=True, required=False, default=list, allow_null=True
+    )
 
     def validate_inference_items(self, value):
         # The SDK's pydantic models may dump an unset list as null; it means "none".

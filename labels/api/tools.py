@@ -63,10 +63,17 @@ class SeedField(serializers.Field):
         return str(value)
 
 
-@extend_schema_field({"oneOf": [
-    {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
-    {"type": "string", "example": "train=0.8,valid=0.1,test=0.1"},
-]})
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "object",
+                "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            {"type": "string", "example": "train=0.8,valid=0.1,test=0.1"},
+        ]
+    }
+)
 class RatiosField(serializers.JSONField):
     pass
 
@@ -76,37 +83,51 @@ class AssignSerializer(serializers.Serializer):
 
     ratios = RatiosField(
         help_text='Split name to ratio, e.g. {"train": 0.8, "valid": 0.1, "test": 0.1} (or '
-                  'the string "train=0.8,valid=0.1,test=0.1"); ratios >= 0 adding up to 1.'
+        'the string "train=0.8,valid=0.1,test=0.1"); ratios >= 0 adding up to 1.'
     )
     scope = serializers.ChoiceField(
-        choices=SCOPES, required=False, default="unassigned",
+        choices=SCOPES,
+        required=False,
+        default="unassigned",
         help_text="all: re-place every item; unassigned: only items in no split.",
     )
     stratify = StrictBooleanField(
         required=False, default=False, help_text="Keep every label's ratios (within 1 item)."
     )
     group_by = serializers.ChoiceField(
-        choices=GROUP_BY, required=False, default="none",
+        choices=GROUP_BY,
+        required=False,
+        default="none",
         help_text="Keep groups in one split: by name prefix or by the item's group field.",
     )
-    separator = OptionalCharField(max_length=16, default="_", trim_whitespace=False,
-                                  help_text="Ends the group prefix of a name (name_prefix).")
+    separator = OptionalCharField(
+        max_length=16,
+        default="_",
+        trim_whitespace=False,
+        help_text="Ends the group prefix of a name (name_prefix).",
+    )
     seed = SeedField(required=False, default="", help_text="Same seed, same assignment.")
-    dry_run = StrictBooleanField(required=False, default=False,
-                                 help_text="Report the counts before and after; write nothing.")
+    dry_run = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Report the counts before and after; write nothing.",
+    )
 
 
 class MoveSerializer(serializers.Serializer):
     """Body of ``splits/{split_id}/move``: ``item_ids`` or ``filters``, not both."""
 
-    item_ids = serializers.ListField(child=IdField(), required=False, allow_null=True,
-                                     max_length=MAX_MOVE_IDS)
+    item_ids = serializers.ListField(
+        child=IdField(), required=False, allow_null=True, max_length=MAX_MOVE_IDS
+    )
     filters = serializers.DictField(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="Item-list filters: splitId, labelId, onlyUnlabelled, name.",
     )
-    from_split = IdField(required=False, allow_null=True,
-                         help_text="Move only the items in this split, out of it.")
+    from_split = IdField(
+        required=False, allow_null=True, help_text="Move only the items in this split, out of it."
+    )
 
 
 class DuplicateSerializer(serializers.Serializer):
@@ -117,15 +138,18 @@ class DuplicateSerializer(serializers.Serializer):
 
 
 class HealthParams(serializers.Serializer):
-    share_threshold = serializers.FloatField(required=False, default=SHARE_THRESHOLD,
-                                             min_value=0, max_value=1)
+    share_threshold = serializers.FloatField(
+        required=False, default=SHARE_THRESHOLD, min_value=0, max_value=1
+    )
     under_represented_ratio = serializers.FloatField(
         required=False, default=UNDER_REPRESENTED_RATIO, min_value=0, max_value=1
     )
-    unlabelled_threshold = serializers.FloatField(required=False, default=UNLABELLED_THRESHOLD,
-                                                  min_value=0, max_value=1)
-    item_limit = serializers.IntegerField(required=False, default=ITEM_LIMIT, min_value=0,
-                                          max_value=1000)
+    unlabelled_threshold = serializers.FloatField(
+        required=False, default=UNLABELLED_THRESHOLD, min_value=0, max_value=1
+    )
+    item_limit = serializers.IntegerField(
+        required=False, default=ITEM_LIMIT, min_value=0, max_value=1000
+    )
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -151,21 +175,39 @@ def health_as_dict(report: HealthReport, items_url) -> dict:
         "version_id": str(report.version.pk),
         "thresholds": report.thresholds,
         "splits": [
-            {"split_id": str(s.split.pk), "name": s.split.name, "items": s.items,
-             "annotations": s.annotations, "unlabelled": s.unlabelled,
-             "unlabelled_share": s.unlabelled_share,
-             "labels": [{"label_id": str(lb.pk), "name": lb.name,
-                         "items": s.label_items.get(lb.pk, 0), "share": s.share(lb)}
-                        for lb in report.labels]}
+            {
+                "split_id": str(s.split.pk),
+                "name": s.split.name,
+                "items": s.items,
+                "annotations": s.annotations,
+                "unlabelled": s.unlabelled,
+                "unlabelled_share": s.unlabelled_share,
+                "labels": [
+                    {
+                        "label_id": str(lb.pk),
+                        "name": lb.name,
+                        "items": s.label_items.get(lb.pk, 0),
+                        "share": s.share(lb),
+                    }
+                    for lb in report.labels
+                ],
+            }
             for s in report.splits
         ],
         "findings": [
-            {"kind": f.kind, "severity": f.severity, "message": f.message,
-             "split_ids": [str(s.pk) for s in f.splits], "splits": [s.name for s in f.splits],
-             "label_id": str(f.label.pk) if f.label else "",
-             "label": f.label.name if f.label else "", "value": f.value,
-             "item_count": f.item_count, "item_ids": [str(i) for i in f.item_ids],
-             "items_urls": [items_url(flt) for flt in f.filters]}
+            {
+                "kind": f.kind,
+                "severity": f.severity,
+                "message": f.message,
+                "split_ids": [str(s.pk) for s in f.splits],
+                "splits": [s.name for s in f.splits],
+                "label_id": str(f.label.pk) if f.label else "",
+                "label": f.label.name if f.label else "",
+                "value": f.value,
+                "item_count": f.item_count,
+                "item_ids": [str(i) for i in f.item_ids],
+                "items_urls": [items_url(flt) for flt in f.filters],
+            }
             for f in report.findings
         ],
     }
@@ -173,19 +215,31 @@ def health_as_dict(report: HealthReport, items_url) -> dict:
 
 def diff_as_dict(diff: VersionDiff) -> dict:
     def numbers(pair):
-        return {"items": pair[0], "annotations": pair[1]} if pair else {"items": 0,
-                                                                      "annotations": 0}
+        return (
+            {"items": pair[0], "annotations": pair[1]} if pair else {"items": 0, "annotations": 0}
+        )
 
     return {
         "base": {"id": str(diff.base.pk), "name": diff.base.name},
         "other": {"id": str(diff.other.pk), "name": diff.other.name},
         "splits": [
-            {"name": s.name, "in_base": s.in_base, "in_other": s.in_other,
-             "rows": [{"kind": r.kind, "label": r.label, "in_base": r.base is not None,
-                       "in_other": r.other is not None, "base": numbers(r.base),
-                       "other": numbers(r.other),
-                       "difference": numbers(r.difference)}
-                      for r in s.rows]}
+            {
+                "name": s.name,
+                "in_base": s.in_base,
+                "in_other": s.in_other,
+                "rows": [
+                    {
+                        "kind": r.kind,
+                        "label": r.label,
+                        "in_base": r.base is not None,
+                        "in_other": r.other is not None,
+                        "base": numbers(r.base),
+                        "other": numbers(r.other),
+                        "difference": numbers(r.difference),
+                    }
+                    for r in s.rows
+                ],
+            }
             for s in diff.splits
         ],
     }
@@ -193,8 +247,9 @@ def diff_as_dict(diff: VersionDiff) -> dict:
 
 def query_string(filters: dict) -> str:
     """Item-list filters as a query string (booleans as true/false, ids as strings)."""
-    return urlencode({k: (str(v).lower() if isinstance(v, bool) else str(v))
-                      for k, v in filters.items()})
+    return urlencode(
+        {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in filters.items()}
+    )
 
 
 class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
@@ -205,11 +260,17 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
             return [renderers.JSONRenderer(), CSVRenderer()]
         return [renderers.JSONRenderer()]
 
-    @extend_schema(request=AssignSerializer,
-                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT,
-                                                   "Counts per split and label, before and "
-                                                   "after"),
-                              400: ERROR, 403: ERROR, 404: ERROR})
+    @extend_schema(
+        request=AssignSerializer,
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT, "Counts per split and label, before and after"
+            ),
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
+    )
     def assign(self, request, *args, **kwargs):
         """Assign items to splits by ratio (seeded, hash-based, optionally stratified by
         label and grouped). ``dry_run`` reports without writing."""
@@ -218,10 +279,15 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
         result = items_assign_to_splits(version=self.scoped_version, **body.validated_data)
         return Response(result.as_dict())
 
-    @extend_schema(request=MoveSerializer,
-                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT,
-                                                   "{moved, unchanged, skipped, split_id}"),
-                              400: ERROR, 403: ERROR, 404: ERROR})
+    @extend_schema(
+        request=MoveSerializer,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, "{moved, unchanged, skipped, split_id}"),
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
+    )
     def move(self, request, *args, **kwargs):
         """Move items into this split, by ids or by the item-list filters; their
         annotations follow them and the statistics stay exact."""
@@ -234,15 +300,20 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
         if data.get("from_split"):
             from_split = _split_of(version, data["from_split"])
         result = items_move_to_split(
-            split=split, item_ids=data.get("item_ids"), filters=data.get("filters"),
+            split=split,
+            item_ids=data.get("item_ids"),
+            filters=data.get("filters"),
             from_split=from_split,
         )
         return Response({**result.as_dict(), "split_id": str(split.pk)})
 
     @extend_schema(
         parameters=[HealthParams, OpenApiParameter("format", str, enum=["json", "csv"])],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, "{splits, findings, thresholds}"),
-                   400: ERROR, 404: ERROR},
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, "{splits, findings, thresholds}"),
+            400: ERROR,
+            404: ERROR,
+        },
     )
     def health(self, request, *args, **kwargs):
         """Split health: missing labels, share gaps, under-represented labels, items in
@@ -258,8 +329,9 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
                 f'attachment; filename="split-health-{version.pk}.csv"'
             )
             return response
-        base = reverse("item-list", kwargs={"dataset_id": version.dataset_id,
-                                            "version_id": version.pk})
+        base = reverse(
+            "item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
+        )
 
         def items_url(filters: dict) -> str:
             return request.build_absolute_uri(base + "?" + query_string(filters))
@@ -268,8 +340,7 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("other_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, "{base, other, splits}"),
-                   404: ERROR},
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, "{base, other, splits}"), 404: ERROR},
     )
     def diff(self, request, *args, **kwargs):
         """Compare this version with another of the dataset: per split and label (matched by
@@ -289,16 +360,18 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
             request.accepted_media_type = "application/json"
         return super().finalize_response(request, response, *args, **kwargs)
 
-    @extend_schema(request=DuplicateSerializer,
-                   responses={201: VersionSerializer, 400: ERROR, 403: ERROR, 404: ERROR,
-                              409: ERROR})
+    @extend_schema(
+        request=DuplicateSerializer,
+        responses={201: VersionSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    )
     def duplicate(self, request, *args, **kwargs):
         """Duplicate this version (SeeMe's "new version from"): labels, splits, items,
         memberships and annotations, with exact statistics. Answers the new version."""
         body = DuplicateSerializer(data=request.data if isinstance(request.data, dict) else {})
         body.is_valid(raise_exception=True)
         copy = version_duplicate(
-            version=self.scoped_version, user=request.user,
+            version=self.scoped_version,
+            user=request.user,
             name=body.validated_data.get("name", ""),
             description=body.validated_data.get("description") or None,
         )

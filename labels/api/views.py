@@ -69,9 +69,9 @@ class LabelViewSet(VersionChildMixin, viewsets.ModelViewSet):
         label = self.get_object()
         body = self.get_serializer(label, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        return Response(self.get_serializer(
-            services.label_update(label=label, data=body.validated_data)
-        ).data)
+        return Response(
+            self.get_serializer(services.label_update(label=label, data=body.validated_data)).data
+        )
 
     def perform_destroy(self, instance):
         services.label_delete(label=instance)
@@ -114,20 +114,28 @@ class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
         operation_id="label_stats_csv",
         # The CSV renderer only exists so that Accept: text/csv passes; no ?format= switch.
         parameters=[OpenApiParameter("format", exclude=True)],
-        responses={(200, "text/csv"): OpenApiResponse(
-            OpenApiTypes.STR,
-            description="Header `split,split_id,row,label,label_id,label_index,item_count,"
-                        "annotation_count,share_of_split_items_percent`; then, per split, a "
-                        "`label` row per label (by index), an `unlabelled` and a `total` row.",
-        ), 404: ERROR},
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="Header `split,split_id,row,label,label_id,label_index,item_count,"
+                "annotation_count,share_of_split_items_percent`; then, per split, a "
+                "`label` row per label (by index), an `unlabelled` and a `total` row.",
+            ),
+            404: ERROR,
+        },
     )
     def matrix_csv(self, request, *args, **kwargs):
         """The version's split x label matrix as CSV (the version page's download)."""
         return label_stats_csv_response(version=self.scoped_version)
 
 
-class AnnotationViewSet(VersionChildMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                        mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class AnnotationViewSet(
+    VersionChildMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Annotations of a version's items (create, update, delete)."""
 
     serializer_class = AnnotationSerializer
@@ -153,8 +161,10 @@ class AnnotationViewSet(VersionChildMixin, mixins.CreateModelMixin, mixins.Updat
             version=self.scoped_version, user=self.request.user, **serializer.validated_data
         )
 
-    @extend_schema(request=AnnotationUpdateSerializer,
-                   responses={200: AnnotationSerializer, 400: ERROR, 404: ERROR})
+    @extend_schema(
+        request=AnnotationUpdateSerializer,
+        responses={200: AnnotationSerializer, 400: ERROR, 404: ERROR},
+    )
     def update(self, request, *args, **kwargs):
         annotation = self.get_object()
         body = AnnotationUpdateSerializer(annotation, data=request.data, partial=True)

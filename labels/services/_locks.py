@@ -50,8 +50,10 @@ def _lock_for_annotation(version: Version, label_id, split_id, item_id) -> bool:
     statements fewer on the path every annotation takes. On False the caller finds out, in
     fresh statements, what is missing.
     """
-    tables = {alias: connection.ops.quote_name(model._meta.db_table) for alias, model in
-              (("v", Version), ("l", Label), ("s", DatasetSplit), ("m", ItemSplit))}
+    tables = {
+        alias: connection.ops.quote_name(model._meta.db_table)
+        for alias, model in (("v", Version), ("l", Label), ("s", DatasetSplit), ("m", ItemSplit))
+    }
     sql = (
         f"SELECT m.id FROM {tables['v']} v JOIN {tables['l']} l ON l.version_id = v.id "
         f"JOIN {tables['s']} s ON s.version_id = v.id "
@@ -60,8 +62,10 @@ def _lock_for_annotation(version: Version, label_id, split_id, item_id) -> bool:
         + lock_clause(key_share=["v", "l", "s"], update=["m"])
     )
     pk = Version._meta.pk
-    params = [pk.get_db_prep_value(value, connection)
-              for value in (version.pk, label_id, split_id, item_id)]
+    params = [
+        pk.get_db_prep_value(value, connection)
+        for value in (version.pk, label_id, split_id, item_id)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None

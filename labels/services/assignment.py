@@ -40,7 +40,7 @@ Kind = LabelStat.Kind
 
 def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 # -- the move engine ----------------------------------------------------------------------
@@ -85,8 +85,11 @@ ANNOTATION_FIELDS = ("pk", "item_id", "split_id", "label_id", "coordinates", "cr
 
 
 def _plan_moves(
-    *, targets: dict[uuid.UUID, uuid.UUID], leave: set[uuid.UUID] | None,
-    memberships: dict[uuid.UUID, dict[uuid.UUID, int]], annotations: dict[tuple, list[_Ann]],
+    *,
+    targets: dict[uuid.UUID, uuid.UUID],
+    leave: set[uuid.UUID] | None,
+    memberships: dict[uuid.UUID, dict[uuid.UUID, int]],
+    annotations: dict[tuple, list[_Ann]],
     multi_label: bool,
 ) -> _MovePlan:
     """Plan moving each item into its target split, out of the splits in ``leave`` (every
@@ -148,8 +151,10 @@ def _apply_moves(plan: _MovePlan) -> None:
     for chunk in _chunks(sorted(plan.membership_deletes)):
         ItemSplit.objects.filter(pk__in=chunk).delete()
     ItemSplit.objects.bulk_create(
-        [ItemSplit(item_id=item_id, split_id=split_id, created_at=now)
-         for item_id, split_id in plan.membership_creates],
+        [
+            ItemSplit(item_id=item_id, split_id=split_id, created_at=now)
+            for item_id, split_id in plan.membership_creates
+        ],
         batch_size=BULK_BATCH,
     )
     plan.delta.apply()
@@ -181,8 +186,9 @@ class CountsTable:
         """Three queries: splits, labels, LabelStat rows."""
         splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
         labels = list(Label.objects.filter(version=version).order_by("index", "id"))
-        table = cls(labels, [SplitCounts(s, labels={lb.pk: [0, 0] for lb in labels})
-                             for s in splits])
+        table = cls(
+            labels, [SplitCounts(s, labels={lb.pk: [0, 0] for lb in labels}) for s in splits]
+        )
         rows = LabelStat.objects.filter(split__version=version).values_list(
             "split_id", "kind", "label_id", "annotation_count", "item_count"
         )
@@ -206,11 +212,19 @@ class CountsTable:
 
     def plus(self, delta: StatsDelta) -> "CountsTable":
         """A copy with a planned delta applied: the numbers a write would leave behind."""
-        copy = CountsTable(self.labels, [
-            SplitCounts(sc.split, sc.items, sc.annotations, sc.unlabelled,
-                        {k: list(v) for k, v in sc.labels.items()})
-            for sc in self.splits
-        ])
+        copy = CountsTable(
+            self.labels,
+            [
+                SplitCounts(
+                    sc.split,
+                    sc.items,
+                    sc.annotations,
+                    sc.unlabelled,
+                    {k: list(v) for k, v in sc.labels.items()},
+                )
+                for sc in self.splits
+            ],
+        )
         copy._add(delta.nonzero().items(), sign=1)
         return copy
 
@@ -219,22 +233,37 @@ def counts_change(before: CountsTable, after: CountsTable) -> list[dict]:
     """Per split and label, the numbers before and after, ready for JSON or a template."""
     result = []
     for b, a in zip(before.splits, after.splits, strict=True):
-        result.append({
-            "split_id": str(b.split.pk),
-            "name": b.split.name,
-            "before": {"items": b.items, "annotations": b.annotations,
-                       "unlabelled": b.unlabelled},
-            "after": {"items": a.items, "annotations": a.annotations,
-                      "unlabelled": a.unlabelled},
-            "labels": [
-                {"label_id": str(label.pk), "name": label.name,
-                 "before": {"items": b.labels[label.pk][0],
-                            "annotations": b.labels[label.pk][1]},
-                 "after": {"items": a.labels[label.pk][0],
-                           "annotations": a.labels[label.pk][1]}}
-                for label in before.labels
-            ],
-        })
+        result.append(
+            {
+                "split_id": str(b.split.pk),
+                "name": b.split.name,
+                "before": {
+                    "items": b.items,
+                    "annotations": b.annotations,
+                    "unlabelled": b.unlabelled,
+                },
+                "after": {
+                    "items": a.items,
+                    "annotations": a.annotations,
+                    "unlabelled": a.unlabelled,
+                },
+                "labels": [
+                    {
+                        "label_id": str(label.pk),
+                        "name": label.name,
+                        "before": {
+                            "items": b.labels[label.pk][0],
+                            "annotations": b.labels[label.pk][1],
+                        },
+                        "after": {
+                            "items": a.labels[label.pk][0],
+                            "annotations": a.labels[label.pk][1],
+                        },
+                    }
+                    for label in before.labels
+                ],
+            }
+        )
     return result
 
 
@@ -254,8 +283,11 @@ class AssignmentResult:
 
     def as_dict(self) -> dict:
         return {
-            "dry_run": self.dry_run, "considered": self.considered, "moved": self.moved,
-            "unchanged": self.unchanged, "splits": counts_change(self.before, self.after),
+            "dry_run": self.dry_run,
+            "considered": self.considered,
+            "moved": self.moved,
+            "unchanged": self.unchanged,
+            "splits": counts_change(self.before, self.after),
         }
 
 
@@ -282,8 +314,15 @@ def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
 
 @atomic_write
 def items_assign_to_splits(
-    *, version: Version, ratios, scope: str = "unassigned", stratify: bool = False,
-    group_by: str = "none", separator: str = "_", seed: str = "", dry_run: bool = False,
+    *,
+    version: Version,
+    ratios,
+    scope: str = "unassigned",
+    stratify: bool = False,
+    group_by: str = "none",
+    separator: str = "_",
+    seed: str = "",
+    dry_run: bool = False,
 ) -> AssignmentResult:
     """Place items in the named splits by ratio (see ``labels.assignment`` for the rules).
 
@@ -295,8 +334,10 @@ def items_assign_to_splits(
     _check_choice("scope", scope, SCOPES)
     _check_choice("group_by", group_by, GROUP_BY)
     if group_by == "name_prefix" and not separator:
-        raise InvalidInput("Give the separator that ends a name's group prefix.",
-                           {"separator": ["required with group_by=name_prefix"]})
+        raise InvalidInput(
+            "Give the separator that ends a name's group prefix.",
+            {"separator": ["required with group_by=name_prefix"]},
+        )
     _lock_exclusive(version)
     pairs = _ratio_splits(version, ratios)
     named = {split.pk: split.name for split, _ in pairs}
@@ -315,35 +356,57 @@ def items_assign_to_splits(
     if stratify:
         for item_id, label_id in (
             Annotation.objects.filter(split__version=version)
-            .values_list("item_id", "label_id").distinct()
+            .values_list("item_id", "label_id")
+            .distinct()
         ):
             labels_of[item_id].add(str(label_id))
 
     records = []
     for item_id, name, group in rows:
         current = memberships.get(item_id, {})
-        records.append(ItemRecord(
-            key=str(item_id),
-            group=group_key(item_key=str(item_id), name=name, group=group, group_by=group_by,
-                            separator=separator),
-            labels=frozenset(labels_of.get(item_id, ())),
-            current=tuple(named[s] for s in current if s in named),
-            fixed=scope == "unassigned" and bool(current),
-        ))
-    planned = plan_assignment(records, [(s.name, r) for s, r in pairs], seed=str(seed),
-                              stratify=stratify)
+        records.append(
+            ItemRecord(
+                key=str(item_id),
+                group=group_key(
+                    item_key=str(item_id),
+                    name=name,
+                    group=group,
+                    group_by=group_by,
+                    separator=separator,
+                ),
+                labels=frozenset(labels_of.get(item_id, ())),
+                current=tuple(named[s] for s in current if s in named),
+                fixed=scope == "unassigned" and bool(current),
+            )
+        )
+    planned = plan_assignment(
+        records, [(s.name, r) for s, r in pairs], seed=str(seed), stratify=stratify
+    )
     targets = {uuid.UUID(key): by_name[name] for key, name in planned.items()}
-    annotations = _annotations(
-        Annotation.objects.filter(split_id__in=list(named)).values_list(*ANNOTATION_FIELDS)
-    ) if scope == "all" else {}
-    plan = _plan_moves(targets=targets, leave=set(named), memberships=memberships,
-                       annotations=annotations, multi_label=version.dataset.multi_label)
+    annotations = (
+        _annotations(
+            Annotation.objects.filter(split_id__in=list(named)).values_list(*ANNOTATION_FIELDS)
+        )
+        if scope == "all"
+        else {}
+    )
+    plan = _plan_moves(
+        targets=targets,
+        leave=set(named),
+        memberships=memberships,
+        annotations=annotations,
+        multi_label=version.dataset.multi_label,
+    )
     before = CountsTable.for_version(version)
     if not dry_run:
         _apply_moves(plan)
     return AssignmentResult(
-        dry_run=dry_run, considered=len(targets), moved=plan.moved, unchanged=plan.unchanged,
-        before=before, after=before.plus(plan.delta),
+        dry_run=dry_run,
+        considered=len(targets),
+        moved=plan.moved,
+        unchanged=plan.unchanged,
+        before=before,
+        after=before.plus(plan.delta),
     )
 
 
@@ -380,8 +443,9 @@ def _filtered_item_ids(version: Version, filters: dict) -> list[uuid.UUID]:
         if value is None:
             continue
         if not isinstance(value, str | bool | int):
-            raise InvalidInput(f"The filter {key} must be a string.",
-                               {"filters": [f"{key}: must be a string"]})
+            raise InvalidInput(
+                f"The filter {key} must be a string.", {"filters": [f"{key}: must be a string"]}
+            )
         data[key] = str(value).lower() if isinstance(value, bool) else str(value)
     filterset = ItemFilterSet(
         data=data, queryset=Item.objects.filter(dataset_version=version).order_by()
@@ -395,8 +459,11 @@ def _filtered_item_ids(version: Version, filters: dict) -> list[uuid.UUID]:
 
 @atomic_write
 def items_move_to_split(
-    *, split: DatasetSplit, item_ids: Sequence[uuid.UUID] | None = None,
-    filters: dict | None = None, from_split: DatasetSplit | None = None,
+    *,
+    split: DatasetSplit,
+    item_ids: Sequence[uuid.UUID] | None = None,
+    filters: dict | None = None,
+    from_split: DatasetSplit | None = None,
 ) -> MoveResult:
     """Move items (by id, or every item the item-list filters select) into ``split``.
 
@@ -405,8 +472,9 @@ def items_move_to_split(
     NotFound naming them; nothing is written then. One transaction, exclusive version lock.
     """
     if (item_ids is None) == (filters is None):
-        raise InvalidInput("Give either item_ids or filters.",
-                           {"item_ids": ["give item_ids or filters, not both"]})
+        raise InvalidInput(
+            "Give either item_ids or filters.", {"item_ids": ["give item_ids or filters, not both"]}
+        )
     version = split.version
     _lock_exclusive(version)
     if not DatasetSplit.objects.filter(pk=split.pk, version=version).exists():
@@ -416,25 +484,34 @@ def items_move_to_split(
     if item_ids is not None:
         ids = list(dict.fromkeys(item_ids))
         if len(ids) > MAX_MOVE_IDS:
-            raise InvalidInput(f"At most {MAX_MOVE_IDS} item ids per request; use filters.",
-                               {"item_ids": [f"at most {MAX_MOVE_IDS}"]})
+            raise InvalidInput(
+                f"At most {MAX_MOVE_IDS} item ids per request; use filters.",
+                {"item_ids": [f"at most {MAX_MOVE_IDS}"]},
+            )
         found: set[uuid.UUID] = set()
         for chunk in _chunks(ids):
-            found.update(Item.objects.filter(dataset_version=version, pk__in=chunk)
-                         .values_list("pk", flat=True))
+            found.update(
+                Item.objects.filter(dataset_version=version, pk__in=chunk).values_list(
+                    "pk", flat=True
+                )
+            )
         missing = [str(i) for i in ids if i not in found]
         if missing:
-            raise NotFound("Some items do not exist in this version: " + ", ".join(missing[:20]),
-                           {"item_ids": [f"unknown item {m}" for m in missing]})
+            raise NotFound(
+                "Some items do not exist in this version: " + ", ".join(missing[:20]),
+                {"item_ids": [f"unknown item {m}" for m in missing]},
+            )
     else:
         ids = _filtered_item_ids(version, filters)
     rows: list[tuple] = []
     annotation_rows: list[tuple] = []
     for chunk in _chunks(ids):
-        rows.extend(ItemSplit.objects.filter(item_id__in=chunk)
-                    .values_list("pk", "item_id", "split_id"))
-        annotation_rows.extend(Annotation.objects.filter(item_id__in=chunk)
-                               .values_list(*ANNOTATION_FIELDS))
+        rows.extend(
+            ItemSplit.objects.filter(item_id__in=chunk).values_list("pk", "item_id", "split_id")
+        )
+        annotation_rows.extend(
+            Annotation.objects.filter(item_id__in=chunk).values_list(*ANNOTATION_FIELDS)
+        )
     memberships = _memberships(rows)
     selected = ids
     if from_split is not None:
@@ -442,9 +519,9 @@ def items_move_to_split(
     plan = _plan_moves(
         targets={i: split.pk for i in selected},
         leave={from_split.pk} if from_split is not None else None,
-        memberships=memberships, annotations=_annotations(annotation_rows),
+        memberships=memberships,
+        annotations=_annotations(annotation_rows),
         multi_label=version.dataset.multi_label,
     )
     _apply_moves(plan)
-    return MoveResult(moved=plan.moved, unchanged=plan.unchanged,
-                      skipped=len(ids) - len(selected))
+    return MoveResult(moved=plan.moved, unchanged=plan.unchanged, skipped=len(ids) - len(selected))

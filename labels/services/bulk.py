@@ -18,11 +18,18 @@ from seeme.models import Item, Version
 from splits.models import DatasetSplit, ItemSplit
 
 Kind = LabelStat.Kind
-ITEM_COLUMNS = ("id", "created_at", "updated_at", "dataset_version", "user", "name",
-                "extension")
+ITEM_COLUMNS = ("id", "created_at", "updated_at", "dataset_version", "user", "name", "extension")
 MEMBERSHIP_COLUMNS = ("item", "split", "created_at")
-ANNOTATION_COLUMNS = ("id", "created_at", "updated_at", "label", "item", "split",
-                      "coordinates", "user")
+ANNOTATION_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "label",
+    "item",
+    "split",
+    "coordinates",
+    "user",
+)
 
 
 @dataclass(frozen=True)
@@ -48,19 +55,28 @@ class _Counts:
     def delta(self) -> StatsDelta:
         delta = StatsDelta()
         for split_id, items in self.members.items():
-            delta.add(split_id, Kind.TOTAL, None, annotations=self.annotations[split_id],
-                      items=items)
+            delta.add(
+                split_id, Kind.TOTAL, None, annotations=self.annotations[split_id], items=items
+            )
         for split_id, items in self.bare.items():
             delta.add(split_id, Kind.UNLABELLED, None, items=items)
         for (split_id, label_id), items in self.label_items.items():
-            delta.add(split_id, Kind.LABEL, label_id,
-                      annotations=self.label_annotations[(split_id, label_id)], items=items)
+            delta.add(
+                split_id,
+                Kind.LABEL,
+                label_id,
+                annotations=self.label_annotations[(split_id, label_id)],
+                items=items,
+            )
         return delta
 
 
 @atomic_write
 def items_bulk_create(
-    *, version: Version, user: AbstractBaseUser | None, items: Sequence[NewItem],
+    *,
+    version: Version,
+    user: AbstractBaseUser | None,
+    items: Sequence[NewItem],
     created_at: datetime | None = None,
 ) -> list[uuid.UUID]:
     """Create many items with their memberships and annotations in one transaction.
@@ -94,15 +110,18 @@ def items_bulk_create(
             labels_in[split_id].append(label_id)
             used_labels.add(label_id)
             whole_in[split_id] += not coordinates
-            annotation_rows.append((uuid.uuid4(), at, at, label_id, item_id, split_id,
-                                    coordinates, user_id))
+            annotation_rows.append(
+                (uuid.uuid4(), at, at, label_id, item_id, split_id, coordinates, user_id)
+            )
         member_of = dict.fromkeys(new.split_ids)
         used_splits.update(member_of)
         if not set(labels_in) <= set(member_of):
             raise InvalidInput(f"Item {n} ({new.name!r}) is annotated in a split it is not in.")
         if single_label and any(v > 1 for v in whole_in.values()):
-            raise InvalidInput(f"Item {n} ({new.name!r}) has two whole-item annotations in one "
-                               "split of a single-label dataset.")
+            raise InvalidInput(
+                f"Item {n} ({new.name!r}) has two whole-item annotations in one "
+                "split of a single-label dataset."
+            )
         for split_id in member_of:
             membership_rows.append((item_id, split_id, at))
             counts.members[split_id] += 1

@@ -18,19 +18,32 @@ from splits.models import DatasetSplit, ItemSplit
 # -- add_inferences ---------------------------------------------------------------------------
 
 TEXT_CONTENT_TYPES = {ContentType.TEXT, ContentType.NER}
-ITEM_COLUMNS = ("id", "created_at", "updated_at", "dataset_version", "user", "name",
-                "description", "extension", "text", "content_hash")
+ITEM_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "dataset_version",
+    "user",
+    "name",
+    "description",
+    "extension",
+    "text",
+    "content_hash",
+)
 ANNOTATION_COLUMNS = ("label", "item", "split", "coordinates", "user")
 
 
 def _predictions(inference: dict, multi_label: bool) -> list[tuple[str, str]]:
     """The (label name, coordinates) pairs an inference becomes, by the add_inferences rule."""
-    items = [
-        i for i in inference.get("inference_items") or [] if (i.get("prediction") or "") != ""
-    ]
+    items = [i for i in inference.get("inference_items") or [] if (i.get("prediction") or "") != ""]
     if not items and inference.get("prediction"):
-        items = [{"prediction": inference["prediction"],
-                  "confidence": inference.get("confidence") or 0.0, "coordinates": ""}]
+        items = [
+            {
+                "prediction": inference["prediction"],
+                "confidence": inference.get("confidence") or 0.0,
+                "coordinates": "",
+            }
+        ]
     if not multi_label:
         whole = [i for i in items if not i.get("coordinates")]
         regions = [i for i in items if i.get("coordinates")]
@@ -41,7 +54,10 @@ def _predictions(inference: dict, multi_label: bool) -> list[tuple[str, str]]:
 
 @atomic_write
 def add_inferences(
-    *, split: DatasetSplit, user: AbstractBaseUser | None, inferences: list[dict],
+    *,
+    split: DatasetSplit,
+    user: AbstractBaseUser | None,
+    inferences: list[dict],
     keep_annotations: bool = True,
 ) -> list[uuid.UUID]:
     """Turn inferences into new items of the split (annotated when ``keep_annotations``).
@@ -73,11 +89,20 @@ def add_inferences(
         text = (inf.get("result") or "") if as_text else ""
         # One microsecond apart: item lists (creation order) keep the inferences' order.
         at = now + timedelta(microseconds=i)
-        item_rows.append((
-            item_id, at, at, version.pk, user_id, inf.get("name") or "",
-            inf.get("description") or "", inf.get("extension") or "", text,
-            text_content_hash(text),
-        ))
+        item_rows.append(
+            (
+                item_id,
+                at,
+                at,
+                version.pk,
+                user_id,
+                inf.get("name") or "",
+                inf.get("description") or "",
+                inf.get("extension") or "",
+                text,
+                text_content_hash(text),
+            )
+        )
     insert_rows(Item, ITEM_COLUMNS, item_rows)
     insert_rows(ItemSplit, ("item", "split"), [(item_id, split.pk) for item_id in item_ids])
     annotation_rows = []

@@ -40,8 +40,15 @@ def _splits_of_version(version: Version, split_ids: Iterable[uuid.UUID]) -> list
 
 @atomic_write
 def item_create(
-    *, version: Version, user: AbstractBaseUser | None, name: str = "", description: str = "",
-    text: str = "", extension: str = "", split_ids: Sequence[uuid.UUID] = (), group: str = "",
+    *,
+    version: Version,
+    user: AbstractBaseUser | None,
+    name: str = "",
+    description: str = "",
+    text: str = "",
+    extension: str = "",
+    split_ids: Sequence[uuid.UUID] = (),
+    group: str = "",
     content_hash: str = "",
 ) -> Item:
     """Create an item, member of the given splits (unlabelled there).
@@ -51,8 +58,14 @@ def item_create(
     _lock_shared(version)
     splits = _splits_of_version(version, split_ids)
     item = Item.objects.create(
-        dataset_version=version, user=user, name=name, description=description, text=text,
-        extension=extension, group=group, content_hash=content_hash or text_content_hash(text),
+        dataset_version=version,
+        user=user,
+        name=name,
+        description=description,
+        text=text,
+        extension=extension,
+        group=group,
+        content_hash=content_hash or text_content_hash(text),
     )
     ItemSplit.objects.bulk_create([ItemSplit(item=item, split=s) for s in splits])
     delta = StatsDelta()
@@ -217,8 +230,9 @@ def _annotations_of(item_id, split_ids: set) -> dict[tuple, list[tuple]]:
     """
     found: dict[tuple, list[tuple]] = {(item_id, s): [] for s in split_ids}
     meta, quote = Annotation._meta, connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column)
-                        for name in ("id", "split", "label", "coordinates"))
+    columns = ", ".join(
+        quote(meta.get_field(name).column) for name in ("id", "split", "label", "coordinates")
+    )
     as_uuid = meta.pk.to_python
     with connection.cursor() as cursor:
         cursor.execute(
@@ -239,13 +253,19 @@ def _whole_item_replaced(version: Version, rows: list[tuple], keep_id=None) -> l
     annotation replaces: all of them on a single-label dataset, none on a multi-label one."""
     if version.dataset.multi_label:
         return []
-    return [(pk, label_id) for pk, label_id, coordinates in rows
-            if not coordinates and pk != keep_id]
+    return [
+        (pk, label_id) for pk, label_id, coordinates in rows if not coordinates and pk != keep_id
+    ]
 
 
 @atomic_write
 def annotation_create(
-    *, version: Version, user: AbstractBaseUser | None, label_id, item_id, split_id,
+    *,
+    version: Version,
+    user: AbstractBaseUser | None,
+    label_id,
+    item_id,
+    split_id,
     coordinates: str = "",
 ) -> Annotation:
     """Annotate an item in a split. On a single-label dataset a whole-item annotation
@@ -255,8 +275,8 @@ def annotation_create(
     run one after another; the usual case takes one statement for locks and checks.
     """
     label_id, item_id, split_id = (
-        _as_uuid(value, name) for value, name in
-        ((label_id, "label_id"), (item_id, "item_id"), (split_id, "split_id"))
+        _as_uuid(value, name)
+        for value, name in ((label_id, "label_id"), (item_id, "item_id"), (split_id, "split_id"))
     )
     if not _lock_for_annotation(version, label_id, split_id, item_id):
         _lock_shared(version)
@@ -275,7 +295,10 @@ def annotation_create(
         if replaced:
             Annotation.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
     annotation = Annotation.objects.create(
-        label_id=label_id, item_id=item_id, split_id=split_id, coordinates=coordinates,
+        label_id=label_id,
+        item_id=item_id,
+        split_id=split_id,
+        coordinates=coordinates,
         user=user,
     )
     after[label_id] += 1

@@ -15,8 +15,10 @@ from splits.models import DatasetSplit
 
 @atomic_write
 def label_stats_reconcile(
-    *, dataset_ids: Iterable[uuid.UUID] | None = None,
-    split_ids: Iterable[uuid.UUID] | None = None, dry_run: bool = False,
+    *,
+    dataset_ids: Iterable[uuid.UUID] | None = None,
+    split_ids: Iterable[uuid.UUID] | None = None,
+    dry_run: bool = False,
 ) -> list[Drift]:
     """Find LabelStat rows that differ from a fresh count and, unless ``dry_run``, fix them.
 
@@ -39,12 +41,16 @@ def label_stats_reconcile(
     for d in drift:
         key = Q(split_id=d.split_id, kind=d.kind)
         key &= Q(label_id=d.label_id) if d.label_id else Q(label__isnull=True)
-        values = {"annotation_count": d.expected.annotation_count,
-                  "item_count": d.expected.item_count, "count": d.expected.item_count,
-                  "updated_at": now}
+        values = {
+            "annotation_count": d.expected.annotation_count,
+            "item_count": d.expected.item_count,
+            "count": d.expected.item_count,
+            "updated_at": now,
+        }
         if d.stored is None:
-            LabelStat.objects.create(split_id=d.split_id, kind=d.kind, label_id=d.label_id,
-                                     **values)
+            LabelStat.objects.create(
+                split_id=d.split_id, kind=d.kind, label_id=d.label_id, **values
+            )
         else:
             LabelStat.objects.filter(key).update(**values)
     return drift

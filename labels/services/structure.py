@@ -20,14 +20,24 @@ Kind = LabelStat.Kind
 
 @atomic_write
 def dataset_create(
-    *, owner: AbstractBaseUser, name: str, description: str = "", notes: str = "",
-    multi_label: bool = False, default_splits: bool = False,
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    description: str = "",
+    notes: str = "",
+    multi_label: bool = False,
+    default_splits: bool = False,
     content_type: str = ContentType.IMAGES,
 ) -> Dataset:
     """Create a dataset and its first version ``v1``, with train/valid/test if asked."""
     dataset = Dataset.objects.create(
-        owner=owner, name=name, description=description, notes=notes, multi_label=multi_label,
-        default_splits=default_splits, content_type=content_type,
+        owner=owner,
+        name=name,
+        description=description,
+        notes=notes,
+        multi_label=multi_label,
+        default_splits=default_splits,
+        content_type=content_type,
     )
     version = version_create(dataset=dataset, user=owner, name="v1")
     if default_splits:
@@ -66,8 +76,13 @@ def split_delete(*, split: DatasetSplit) -> None:
 
 @atomic_write
 def label_create(
-    *, version: Version, user: AbstractBaseUser | None, name: str, description: str = "",
-    color: str | None = None, shortcut: str = "",
+    *,
+    version: Version,
+    user: AbstractBaseUser | None,
+    name: str,
+    description: str = "",
+    color: str | None = None,
+    shortcut: str = "",
 ) -> Label:
     """Create a label with the next index and a zeroed row in every split. 409 on a duplicate."""
     _lock_exclusive(version)
@@ -77,7 +92,11 @@ def label_create(
     top = Label.objects.filter(version=version).aggregate(top=Max("index"))["top"]
     index = 0 if top is None else top + 1
     label = Label(
-        version=version, user=user, name=name, description=description, shortcut=shortcut,
+        version=version,
+        user=user,
+        name=name,
+        description=description,
+        shortcut=shortcut,
         index=index,
     )
     label.color = color or PALETTE[index % len(PALETTE)]
@@ -87,8 +106,18 @@ def label_create(
 
 
 # Tableau 10: distinct, colour-blind-aware defaults for labels created without a colour.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
 
 
 @atomic_write
@@ -120,7 +149,8 @@ def label_delete(*, label: Label) -> None:
         split_id=OuterRef("split_id"), item_id=OuterRef("item_id")
     ).exclude(label_id=label.pk)
     per_split = (
-        Annotation.objects.filter(label=label).values("split_id")
+        Annotation.objects.filter(label=label)
+        .values("split_id")
         .annotate(n=Count("id"), bare=Count("item_id", distinct=True, filter=~Exists(other_labels)))
         .order_by()
     )

@@ -52,12 +52,15 @@ def _insert_keeping_times(model, objs: list) -> None:
     size = connections[router.db_for_write(model)].ops.bulk_batch_size(fields, objs)
     size = max(1, min(size or len(objs), BATCH))
     for start in range(0, len(objs), size):
-        model._base_manager._insert(objs[start:start + size], fields=fields, raw=True)
+        model._base_manager._insert(objs[start : start + size], fields=fields, raw=True)
 
 
 @atomic_write
 def version_duplicate(
-    *, version: Version, user: AbstractBaseUser | None, name: str = "",
+    *,
+    version: Version,
+    user: AbstractBaseUser | None,
+    name: str = "",
     description: str | None = None,
 ) -> Version:
     """Copy a version into a new one of the same dataset (SeeMe's "new version from").
@@ -69,53 +72,109 @@ def version_duplicate(
     """
     _lock_exclusive(version)
     copy = version_create(
-        dataset=version.dataset, user=user, name=name,
+        dataset=version.dataset,
+        user=user,
+        name=name,
         description=version.description if description is None else description,
-        default_split=version.default_split, config=version.config,
+        default_split=version.default_split,
+        config=version.config,
     )
     ns = copy.pk
 
     labels = list(Label.objects.filter(version=version).order_by("index"))
     label_map = {lb.pk: _copy_id(ns, "label", lb.pk) for lb in labels}
-    Label.objects.bulk_create([
-        Label(id=label_map[lb.pk], version=copy, user_id=lb.user_id, name=lb.name,
-              description=lb.description, color=lb.color, index=lb.index, shortcut=lb.shortcut)
-        for lb in labels
-    ])
+    Label.objects.bulk_create(
+        [
+            Label(
+                id=label_map[lb.pk],
+                version=copy,
+                user_id=lb.user_id,
+                name=lb.name,
+                description=lb.description,
+                color=lb.color,
+                index=lb.index,
+                shortcut=lb.shortcut,
+            )
+            for lb in labels
+        ]
+    )
     splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
     split_map = {s.pk: _copy_id(ns, "split", s.pk) for s in splits}
     now = timezone.now()
-    _insert_keeping_times(DatasetSplit, [
-        DatasetSplit(id=split_map[s.pk], version=copy, user_id=s.user_id, name=s.name,
-                     description=s.description, created_at=s.created_at, updated_at=now)
-        for s in splits
-    ])
+    _insert_keeping_times(
+        DatasetSplit,
+        [
+            DatasetSplit(
+                id=split_map[s.pk],
+                version=copy,
+                user_id=s.user_id,
+                name=s.name,
+                description=s.description,
+                created_at=s.created_at,
+                updated_at=now,
+            )
+            for s in splits
+        ],
+    )
 
     # Rows stream through copy_rows (COPY on PostgreSQL), a page of the source at a time:
     # the ORM's per-object inserts cost ~1 ms a row, minutes for a million items.
-    item_fields = ("user_id", "name", "description", "text", "extension", "group",
-                   "content_hash", "version", "created_at")
+    item_fields = (
+        "user_id",
+        "name",
+        "description",
+        "text",
+        "extension",
+        "group",
+        "content_hash",
+        "version",
+        "created_at",
+    )
     for rows in _batches(Item.objects.filter(dataset_version=version), *item_fields):
-        copy_rows(Item, ("id", "dataset_version", "updated_at", *item_fields), [
-            (_copy_id(ns, "item", pk), copy.pk, now, *values) for pk, *values in rows
-        ])
+        copy_rows(
+            Item,
+            ("id", "dataset_version", "updated_at", *item_fields),
+            [(_copy_id(ns, "item", pk), copy.pk, now, *values) for pk, *values in rows],
+        )
 
-    for rows in _batches(ItemSplit.objects.filter(split__version=version), "item_id", "split_id",
-                         "created_at"):
-        copy_rows(ItemSplit, ("item", "split", "created_at", "updated_at"), [
-            (_copy_id(ns, "item", item_id), split_map[split_id], created_at, now)
-            for _, item_id, split_id, created_at in rows
-        ])
+    for rows in _batches(
+        ItemSplit.objects.filter(split__version=version), "item_id", "split_id", "created_at"
+    ):
+        copy_rows(
+            ItemSplit,
+            ("item", "split", "created_at", "updated_at"),
+            [
+                (_copy_id(ns, "item", item_id), split_map[split_id], created_at, now)
+                for _, item_id, split_id, created_at in rows
+            ],
+        )
 
-    for rows in _batches(Annotation.objects.filter(split__version=version), "label_id",
-                         "item_id", "split_id", "coordinates", "user_id", "created_at"):
-        copy_rows(Annotation, ("id", "label", "item", "split", "coordinates", "user",
-                               "created_at", "updated_at"), [
-            (_copy_id(ns, "annotation", pk), label_map[label_id], _copy_id(ns, "item", item_id),
-             split_map[split_id], coordinates, user_id, created_at, now)
-            for pk, label_id, item_id, split_id, coordinates, user_id, created_at in rows
-        ])
+    for rows in _batches(
+        Annotation.objects.filter(split__version=version),
+        "label_id",
+        "item_id",
+        "split_id",
+        "coordinates",
+        "user_id",
+        "created_at",
+    ):
+        copy_rows(
+            Annotation,
+            ("id", "label", "item", "split", "coordinates", "user", "created_at", "updated_at"),
+            [
+                (
+                    _copy_id(ns, "annotation", pk),
+                    label_map[label_id],
+                    _copy_id(ns, "item", item_id),
+                    split_map[split_id],
+                    coordinates,
+                    user_id,
+                    created_at,
+                    now,
+                )
+                for pk, label_id, item_id, split_id, coordinates, user_id, created_at in rows
+            ],
+        )
 
-    rows_copy_for_version(source_version_id=version.pk, split_map=split_map,
-                          label_map=label_map)
+    rows_copy_for_version(source_version_id=version.pk, split_map=split_map, label_map=label_map)
     return copy

@@ -9,7 +9,10 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 
 JSON_BY_DEFAULT = {
-    "", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream",
+    "",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/octet-stream",
 }
 
 

@@ -12,12 +12,17 @@ MAX_PAGE_SIZE = 1000
 
 
 class PageParams(serializers.Serializer):
-    pageSize = serializers.IntegerField(  # noqa: N815 - the wire name
-        required=False, min_value=1, default=DEFAULT_PAGE_SIZE,
+    pageSize = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        default=DEFAULT_PAGE_SIZE,
         help_text=f"Items per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}).",
     )
-    pageCount = serializers.IntegerField(  # noqa: N815
-        required=False, min_value=0, max_value=10_000_000, default=0,
+    pageCount = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10_000_000,
+        default=0,
         help_text="0-based page number.",
     )
 
@@ -33,7 +38,7 @@ class PageCountPagination(BasePagination):
         counter = getattr(view, "count_items", None)
         self.total = counter(queryset) if counter else queryset.count()
         start = page * size
-        return list(queryset[start:start + size])
+        return list(queryset[start : start + size])
 
     def get_paginated_response(self, data):
         return Response(data, headers={"X-Total-Count": str(self.total)})
@@ -43,9 +48,21 @@ class PageCountPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "pageSize", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
-                        "default": DEFAULT_PAGE_SIZE}},
-            {"name": "pageCount", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {
+                "name": "pageSize",
+                "in": "query",
+                "required": False,
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_PAGE_SIZE,
+                    "default": DEFAULT_PAGE_SIZE,
+                },
+            },
+            {
+                "name": "pageCount",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
         ]

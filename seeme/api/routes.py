@@ -55,11 +55,11 @@ def _tool(method: str, action: str):
 # Before the router: its split detail route would take "assign" for a split id.
 tool_routes = [
     re_path(rf"^{VERSION}/splits/assign/?$", _tool("post", "assign"), name="split-assign"),
-    re_path(rf"^{VERSION}/splits/(?P<split_id>[^/]+)/move/?$", _tool("post", "move"),
-            name="split-move"),
+    re_path(
+        rf"^{VERSION}/splits/(?P<split_id>[^/]+)/move/?$", _tool("post", "move"), name="split-move"
+    ),
     re_path(rf"^{VERSION}/health/?$", _tool("get", "health"), name="version-health"),
-    re_path(rf"^{VERSION}/diff/(?P<other_id>[^/]+)/?$", _tool("get", "diff"),
-            name="version-diff"),
+    re_path(rf"^{VERSION}/diff/(?P<other_id>[^/]+)/?$", _tool("get", "diff"), name="version-diff"),
     re_path(rf"^{VERSION}/new/?$", _tool("post", "duplicate"), name="version-duplicate"),
 ]
 stats_csv = LabelStatViewSet.as_view({"get": "matrix_csv"})
@@ -69,13 +69,22 @@ urlpatterns = [
     path("logout", LogoutView.as_view(), name="logout-api"),
     path("register", RegisterView.as_view(), name="register-api"),
     path("applications", ApplicationsView.as_view(), name="applications"),
-    path("datasets/<str:dataset_id>/versions/<str:version_id>/labels/splits/<str:split_id>",
-         label_stats, name="label-stats"),
-    path("datasets/<str:dataset_id>/versions/<str:version_id>/labels/stats/splits/<str:split_id>",
-         split_total, name="split-total"),
+    path(
+        "datasets/<str:dataset_id>/versions/<str:version_id>/labels/splits/<str:split_id>",
+        label_stats,
+        name="label-stats",
+    ),
+    path(
+        "datasets/<str:dataset_id>/versions/<str:version_id>/labels/stats/splits/<str:split_id>",
+        split_total,
+        name="split-total",
+    ),
     # Before the router: its label detail route would take "stats.csv" for a label id.
-    path("datasets/<str:dataset_id>/versions/<str:version_id>/labels/stats.csv",
-         stats_csv, name="label-stats-csv"),
+    path(
+        "datasets/<str:dataset_id>/versions/<str:version_id>/labels/stats.csv",
+        stats_csv,
+        name="label-stats-csv",
+    ),
     *tool_routes,
     *router.urls,
 ]

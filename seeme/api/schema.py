@@ -38,11 +38,10 @@ ERROR_DESCRIPTIONS = {
     "400": "The request is not valid: `message` says why, `errors` names the fields.",
     "401": "Authentication is required: a missing, wrong, expired or revoked API key.",
     "403": "Your role on this dataset does not allow this (or a session write without a "
-           "CSRF token).",
+    "CSRF token).",
     "404": "Not found, or not visible to you: malformed, unknown and foreign ids alike.",
     "409": "The name is already taken in this version.",
-    "412": "If-Match: the item changed since it was read; `current_version` is its version "
-           "now.",
+    "412": "If-Match: the item changed since it was read; `current_version` is its version now.",
 }
 
 
@@ -79,7 +78,8 @@ class SeemeAutoSchema(AutoSchema):
     def _resolve_path_parameters(self, variables):
         return [
             build_parameter_type(
-                name=variable, location=OpenApiParameter.PATH,
+                name=variable,
+                location=OpenApiParameter.PATH,
                 schema={"type": "string", "format": "uuid"},
                 description="A UUID; a malformed or unknown one answers 404.",
             )
@@ -88,8 +88,10 @@ class SeemeAutoSchema(AutoSchema):
 
     def _get_request_for_media_type(self, serializer, direction="request"):
         serializer = force_instance(serializer)
-        if self.method == "PUT" and is_serializer(serializer) and not is_list_serializer(
-            serializer
+        if (
+            self.method == "PUT"
+            and is_serializer(serializer)
+            and not is_list_serializer(serializer)
         ):
             # Every PUT of this API applies only the fields it is given.
             serializer = copy.copy(serializer)

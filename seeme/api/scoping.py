@@ -31,8 +31,7 @@ def with_share_role(qs, user, dataset_ref: str = "pk"):
     query answers both 'may they see it' and 'what may they do'."""
     return qs.annotate(
         share_role=Subquery(
-            DatasetShare.objects.filter(dataset=OuterRef(dataset_ref), user=user)
-            .values("role")[:1]
+            DatasetShare.objects.filter(dataset=OuterRef(dataset_ref), user=user).values("role")[:1]
         )
     )
 
@@ -107,10 +106,12 @@ class VersionChildMixin(DatasetAccessMixin):
         user = self.request.user
         version = with_share_role(
             Version.objects.select_related("dataset").filter(
-                pk=version_id, dataset_id=dataset_id,
+                pk=version_id,
+                dataset_id=dataset_id,
                 dataset__in=dataset_list_visible(user=user),
             ),
-            user, "dataset",
+            user,
+            "dataset",
         ).first()
         if version is None:
             raise exceptions.NotFound()

@@ -23,8 +23,14 @@ ITEM_TEXT_MAX = 1_000_000
 
 
 def required_name(**kwargs):
-    return StrictCharField(max_length=NAME_MAX, min_length=1, required=True, allow_blank=False,
-                           allow_null=False, **kwargs)
+    return StrictCharField(
+        max_length=NAME_MAX,
+        min_length=1,
+        required=True,
+        allow_blank=False,
+        allow_null=False,
+        **kwargs,
+    )
 
 
 # -- accounts -------------------------------------------------------------------------------
@@ -32,15 +38,17 @@ def required_name(**kwargs):
 
 class CredentialsSerializer(serializers.Serializer):
     username = StrictCharField(max_length=150, required=True, allow_blank=False, allow_null=False)
-    password = StrictCharField(max_length=4096, required=True, allow_blank=False,
-                               allow_null=False, trim_whitespace=False)
+    password = StrictCharField(
+        max_length=4096, required=True, allow_blank=False, allow_null=False, trim_whitespace=False
+    )
 
 
 class RegisterSerializer(serializers.Serializer):
     username = StrictCharField(max_length=150, required=True, allow_blank=False, allow_null=False)
     email = serializers.EmailField(max_length=254)
-    password = StrictCharField(max_length=4096, required=True, allow_blank=False,
-                               allow_null=False, trim_whitespace=False)
+    password = StrictCharField(
+        max_length=4096, required=True, allow_blank=False, allow_null=False, trim_whitespace=False
+    )
     firstname = OptionalCharField(max_length=150)
     name = OptionalCharField(max_length=150)
 
@@ -62,8 +70,9 @@ class UserWithKeySerializer(serializers.Serializer):
 
 class APIKeyCreateSerializer(serializers.Serializer):
     name = OptionalCharField(max_length=255)
-    expires_in_days = serializers.IntegerField(required=False, allow_null=True, min_value=1,
-                                               max_value=3650)
+    expires_in_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=3650
+    )
 
 
 class APIKeySerializer(serializers.ModelSerializer):
@@ -72,8 +81,16 @@ class APIKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = APIKey
-        fields = ["id", "created_at", "updated_at", "name", "key_prefix", "key", "expires_at",
-                  "last_used_at"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "name",
+            "key_prefix",
+            "key",
+            "expires_at",
+            "last_used_at",
+        ]
         read_only_fields = fields
 
     def get_key(self, obj) -> str:
@@ -109,8 +126,18 @@ class ShareSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DatasetShare
-        fields = ["id", "created_at", "updated_at", "user_id", "username", "email", "role",
-                  "role_id", "entity_type", "entity_id"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "user_id",
+            "username",
+            "email",
+            "role",
+            "role_id",
+            "entity_type",
+            "entity_id",
+        ]
         read_only_fields = fields
 
     def get_entity_type(self, obj) -> str:
@@ -134,8 +161,19 @@ class VersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Version
-        fields = ["id", "created_at", "updated_at", "name", "description", "user_id",
-                  "dataset_id", "labels", "splits", "default_split", "config"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "name",
+            "description",
+            "user_id",
+            "dataset_id",
+            "labels",
+            "splits",
+            "default_split",
+            "config",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
@@ -147,15 +185,27 @@ class DatasetSerializer(serializers.ModelSerializer):
     notes = OptionalCharField(max_length=100_000)
     multi_label = StrictBooleanField(required=False, default=False)
     default_splits = StrictBooleanField(required=False, default=False)
-    content_type = serializers.ChoiceField(choices=ContentType.choices, required=False,
-                                           default=ContentType.IMAGES)
+    content_type = serializers.ChoiceField(
+        choices=ContentType.choices, required=False, default=ContentType.IMAGES
+    )
     user_id = StringIdField(source="owner_id")
     versions = VersionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Dataset
-        fields = ["id", "created_at", "updated_at", "name", "description", "user_id", "notes",
-                  "multi_label", "default_splits", "content_type", "versions"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "name",
+            "description",
+            "user_id",
+            "notes",
+            "multi_label",
+            "default_splits",
+            "content_type",
+            "versions",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
@@ -183,8 +233,21 @@ class ItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Item
-        fields = ["id", "created_at", "updated_at", "name", "description", "user_id", "text",
-                  "extension", "group", "content_hash", "splits", "annotations", "version"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "name",
+            "description",
+            "user_id",
+            "text",
+            "extension",
+            "group",
+            "content_hash",
+            "splits",
+            "annotations",
+            "version",
+        ]
         read_only_fields = ["id", "created_at", "updated_at", "version"]
 
     @extend_schema_field(DatasetSplitSerializer(many=True))

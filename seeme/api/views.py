@@ -65,13 +65,18 @@ class LoginView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=CredentialsSerializer,
-                   responses={200: UserWithKeySerializer, 400: ERROR, 401: ERROR})
+    @extend_schema(
+        request=CredentialsSerializer,
+        responses={200: UserWithKeySerializer, 400: ERROR, 401: ERROR},
+    )
     def post(self, request):
         creds = CredentialsSerializer(data=request.data)
         creds.is_valid(raise_exception=True)
-        user = authenticate(request, username=creds.validated_data["username"],
-                            password=creds.validated_data["password"])
+        user = authenticate(
+            request,
+            username=creds.validated_data["username"],
+            password=creds.validated_data["password"],
+        )
         if user is None:
             raise AuthenticationFailed("Wrong username or password.")
         _, raw = services.apikey_create(user=user, name="login")
@@ -98,12 +103,15 @@ class RegisterView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=RegisterSerializer,
-                   responses={201: UserWithKeySerializer, 400: ERROR, 403: ERROR})
+    @extend_schema(
+        request=RegisterSerializer, responses={201: UserWithKeySerializer, 400: ERROR, 403: ERROR}
+    )
     def post(self, request):
         if not settings.SEEME_OPEN_REGISTRATION:
-            return Response({"message": "Registration is closed on this server."},
-                            status=status.HTTP_403_FORBIDDEN)
+            return Response(
+                {"message": "Registration is closed on this server."},
+                status=status.HTTP_403_FORBIDDEN,
+            )
         body = RegisterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = services.user_register(**body.validated_data)
@@ -114,9 +122,14 @@ class RegisterView(APIView):
 class ApplicationsView(APIView):
     """The models this server can run: none (the SDK lists them when it starts)."""
 
-    @extend_schema(responses={200: OpenApiResponse(
-        {"type": "array", "items": {"type": "object"}, "maxItems": 0}, description="Always []"
-    )})
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}, "maxItems": 0},
+                description="Always []",
+            )
+        }
+    )
     def get(self, request):
         return Response([])
 
@@ -194,8 +207,11 @@ class DatasetViewSet(DatasetAccessMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.dataset_delete(dataset=instance)
 
-    @extend_schema(methods=["POST"], request=ShareCreateSerializer,
-                   responses={200: ShareSerializer, 201: ShareSerializer, 400: ERROR})
+    @extend_schema(
+        methods=["POST"],
+        request=ShareCreateSerializer,
+        responses={200: ShareSerializer, 201: ShareSerializer, 400: ERROR},
+    )
     @extend_schema(methods=["GET"], responses={200: ShareSerializer(many=True)})
     @action(detail=True, methods=["get", "post"], url_path="share")
     def share(self, request, pk=None):
@@ -207,15 +223,20 @@ class DatasetViewSet(DatasetAccessMixin, viewsets.ModelViewSet):
         body = ShareCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         share, created = services.dataset_share(
-            dataset=dataset, identifier=body.validated_data["identifier"],
+            dataset=dataset,
+            identifier=body.validated_data["identifier"],
             role=body.validated_data["role"],
         )
-        return Response(ShareSerializer(share).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            ShareSerializer(share).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
-    @extend_schema(request=None, responses={204: None, 404: ERROR},
-                   parameters=[OpenApiParameter("user_id", OpenApiTypes.UUID,
-                                                OpenApiParameter.PATH)])
+    @extend_schema(
+        request=None,
+        responses={204: None, 404: ERROR},
+        parameters=[OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+    )
     @action(detail=True, methods=["delete"], url_path=r"share/(?P<user_id>[^/]+)")
     def unshare(self, request, pk=None, user_id=None):
         """Stop sharing the dataset with one user."""
@@ -286,10 +307,16 @@ def _if_match(request) -> int | None:
     return int(match.group(2))
 
 
-@extend_schema_view(create=extend_schema(request=ItemCreateSerializer,
-                                         responses={201: ItemSerializer}))
-class ItemViewSet(VersionChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                  mixins.CreateModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(
+    create=extend_schema(request=ItemCreateSerializer, responses={201: ItemSerializer})
+)
+class ItemViewSet(
+    VersionChildMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Items of a version with their splits and annotations; paginated and filterable."""
 
     pagination_class = PageCountPagination
@@ -336,10 +363,20 @@ class ItemViewSet(VersionChildMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     @extend_schema(
         request=ItemSerializer,
-        responses={200: ItemSerializer, 400: ERROR, 404: ERROR,
-                   412: OpenApiResponse(description="{message, current_version}")},
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER,
-                                     description='"<version>": apply only at that version')],
+        responses={
+            200: ItemSerializer,
+            400: ERROR,
+            404: ERROR,
+            412: OpenApiResponse(description="{message, current_version}"),
+        },
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description='"<version>": apply only at that version',
+            )
+        ],
     )
     def update(self, request, *args, **kwargs):
         """Update an item's fields; with If-Match only if it is still at that version."""
@@ -348,4 +385,3 @@ class ItemViewSet(VersionChildMixin, mixins.ListModelMixin, mixins.RetrieveModel
         body.is_valid(raise_exception=True)
         services.item_update(item=item, data=body.validated_data, if_match=_if_match(request))
         return Response(ItemSerializer(self.get_object()).data)
-

@@ -39,9 +39,7 @@ class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
     action_ranks = {"add_inferences": EDIT, "remove_item": EDIT}
 
     def get_queryset(self):
-        return DatasetSplit.objects.filter(version=self.scoped_version).order_by(
-            "created_at", "id"
-        )
+        return DatasetSplit.objects.filter(version=self.scoped_version).order_by("created_at", "id")
 
     def get_object(self):
         split = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
@@ -59,15 +57,17 @@ class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
         split = self.get_object()
         body = self.get_serializer(split, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        return Response(self.get_serializer(
-            services.split_update(split=split, data=body.validated_data)
-        ).data)
+        return Response(
+            self.get_serializer(services.split_update(split=split, data=body.validated_data)).data
+        )
 
     def perform_destroy(self, instance):
         label_services.split_delete(split=instance)
 
-    @extend_schema(request=AddInferencesSerializer,
-                   responses={200: AddInferencesSerializer, 400: ERROR, 404: ERROR})
+    @extend_schema(
+        request=AddInferencesSerializer,
+        responses={200: AddInferencesSerializer, 400: ERROR, 404: ERROR},
+    )
     @action(detail=True, methods=["post"])
     def add_inferences(self, request, *args, **kwargs):
         """Turn model inferences into new items of this split, annotated or not."""
@@ -76,16 +76,20 @@ class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         inferences = body.validated_data["inferences"]
         item_ids = label_services.add_inferences(
-            split=split, user=request.user, inferences=inferences,
+            split=split,
+            user=request.user,
+            inferences=inferences,
             keep_annotations=body.validated_data["keep_annotations"],
         )
         for inference, item_id in zip(inferences, item_ids, strict=True):
             inference["dataset_item_id"] = str(item_id)
         return Response(AddInferencesSerializer(body.validated_data).data)
 
-    @extend_schema(request=None, responses={200: ItemSerializer, 404: ERROR},
-                   parameters=[OpenApiParameter("item_id", OpenApiTypes.UUID,
-                                                OpenApiParameter.PATH)])
+    @extend_schema(
+        request=None,
+        responses={200: ItemSerializer, 404: ERROR},
+        parameters=[OpenApiParameter("item_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+    )
     @action(detail=True, methods=["delete"], url_path=r"items/(?P<item_id>[^/]+)")
     def remove_item(self, request, *args, **kwargs):
         """Remove an item from this split (and its annotations there); an item left in no
@@ -107,7 +111,8 @@ class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
         )
         if after is None:  # deleted: it is in no split and has no annotation any more
             item._prefetched_objects_cache = {
-                "splits": DatasetSplit.objects.none(), "annotations": Annotation.objects.none()
+                "splits": DatasetSplit.objects.none(),
+                "annotations": Annotation.objects.none(),
             }
             after = item
         return Response(ItemSerializer(after).data, status=status.HTTP_200_OK)

@@ -107,13 +107,22 @@ def build_world(owner, *, tag: str = "a"):
     splits = {s.name: s for s in version.splits.all()}
     cat = LabelFactory(version=version, name="cat")
     dog = LabelFactory(version=version, name="dog")
-    one = ItemFactory(dataset_version=version, name=f"one-{tag}.jpg",
-                      splits=[splits["train"], splits["valid"]])
+    one = ItemFactory(
+        dataset_version=version, name=f"one-{tag}.jpg", splits=[splits["train"], splits["valid"]]
+    )
     two = ItemFactory(dataset_version=version, name=f"two-{tag}.jpg", splits=[splits["train"]])
     annotation = AnnotationFactory(item=one, split=splits["train"], label=cat)
     return SimpleNamespace(
-        dataset=dataset, version=version, splits=splits, train=splits["train"],
-        valid=splits["valid"], test=splits["test"], cat=cat, dog=dog, one=one, two=two,
+        dataset=dataset,
+        version=version,
+        splits=splits,
+        train=splits["train"],
+        valid=splits["valid"],
+        test=splits["test"],
+        cat=cat,
+        dog=dog,
+        one=one,
+        two=two,
         annotation=annotation,
     )
 
@@ -126,4 +135,3 @@ def world(user):
 @pytest.fixture
 def shared(world, other_user):
     return share(world.dataset, other_user)
-

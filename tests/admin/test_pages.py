@@ -13,8 +13,19 @@ from splits.models import DatasetSplit, ItemSplit
 from tests.admin.conftest import admin_url, build_world
 from tests.factories import AnnotationFactory, ItemFactory, LabelFactory, UserFactory, share
 
-MODELS = [User, Dataset, DatasetShare, Version, Item, APIKey, DatasetSplit, ItemSplit, Label,
-          Annotation, LabelStat]
+MODELS = [
+    User,
+    Dataset,
+    DatasetShare,
+    Version,
+    Item,
+    APIKey,
+    DatasetSplit,
+    ItemSplit,
+    Label,
+    Annotation,
+    LabelStat,
+]
 
 
 def test_every_model_is_registered():
@@ -24,10 +35,16 @@ def test_every_model_is_registered():
 def one_of(model, world):
     """A row of ``model`` from the world (with a share and an API key)."""
     return {
-        User: world.dataset.owner, Dataset: world.dataset, Version: world.version,
-        Item: world.one, DatasetSplit: world.train, Label: world.cat,
-        Annotation: world.annotation, DatasetShare: DatasetShare.objects.first(),
-        APIKey: APIKey.objects.first(), ItemSplit: ItemSplit.objects.first(),
+        User: world.dataset.owner,
+        Dataset: world.dataset,
+        Version: world.version,
+        Item: world.one,
+        DatasetSplit: world.train,
+        Label: world.cat,
+        Annotation: world.annotation,
+        DatasetShare: DatasetShare.objects.first(),
+        APIKey: APIKey.objects.first(),
+        ItemSplit: ItemSplit.objects.first(),
         LabelStat: LabelStat.objects.filter(kind=LabelStat.Kind.LABEL).first(),
     }[model]
 
@@ -45,8 +62,9 @@ def test_changelist_renders(manager, full_world, model):
     assert response.context["cl"].result_count >= 1
 
 
-@pytest.mark.parametrize("model", [m for m in MODELS if m is not LabelStat],
-                         ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "model", [m for m in MODELS if m is not LabelStat], ids=lambda m: m.__name__
+)
 def test_add_page_renders(manager, full_world, model):
     response = manager.get(admin_url(model, "add"))
     assert response.status_code == 200
@@ -61,8 +79,9 @@ def test_change_page_renders(manager, full_world, model):
     assert response.context["original"] == obj
 
 
-@pytest.mark.parametrize("model", [m for m in MODELS if m is not LabelStat],
-                         ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "model", [m for m in MODELS if m is not LabelStat], ids=lambda m: m.__name__
+)
 def test_delete_confirmation_renders(manager, full_world, model):
     response = manager.get(admin_url(model, "delete", one_of(model, full_world)))
     assert response.status_code == 200
@@ -93,8 +112,7 @@ def test_item_page_offers_only_the_items_version_splits_and_labels(manager, worl
 def test_autocomplete_names_where_a_split_lives(manager, world):
     response = manager.get(
         "/admin/autocomplete/",
-        {"app_label": "labels", "model_name": "annotation", "field_name": "split",
-         "term": "train"},
+        {"app_label": "labels", "model_name": "annotation", "field_name": "split", "term": "train"},
     )
     assert response.status_code == 200
     texts = [r["text"] for r in response.json()["results"]]
@@ -135,8 +153,9 @@ def test_changelist_queries_do_not_grow_with_rows(
     assert len(response.context["cl"].result_list) > 1
 
 
-@pytest.mark.parametrize("model", [Item, Annotation, LabelStat, ItemSplit],
-                         ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "model", [Item, Annotation, LabelStat, ItemSplit], ids=lambda m: m.__name__
+)
 def test_filtered_changelist_queries_do_not_grow_with_rows(
     manager, full_world, model, django_assert_num_queries
 ):

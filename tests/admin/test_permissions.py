@@ -44,9 +44,14 @@ def test_view_permission_lets_staff_look_but_not_touch(world):
     assert client.post(admin_url(Label, "change", world.cat), data).status_code == 403
     assert client.post(admin_url(Label, "delete", world.cat), {"post": "yes"}).status_code == 403
     assert client.post(admin_url(Label, "add"), data).status_code == 403
-    bulk = client.post(admin_url(Label, "changelist"), {
-        "action": "delete_selected", "_selected_action": [str(world.cat.pk)], "post": "yes",
-    })
+    bulk = client.post(
+        admin_url(Label, "changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [str(world.cat.pk)],
+            "post": "yes",
+        },
+    )
     assert bulk.status_code in (200, 302)
     world.cat.refresh_from_db()
     assert world.cat.name == "cat"
@@ -63,9 +68,13 @@ def test_without_statistics_rights_staff_cannot_reconcile(world):
         actions = page.context["action_form"]
         choices = [name for name, _ in actions.fields["action"].choices] if actions else []
         assert "reconcile_statistics" not in choices
-    reconcile = client.post(admin_url(Dataset, "changelist"), {
-        "action": "reconcile_statistics", "_selected_action": [str(world.dataset.pk)],
-    })
+    reconcile = client.post(
+        admin_url(Dataset, "changelist"),
+        {
+            "action": "reconcile_statistics",
+            "_selected_action": [str(world.dataset.pk)],
+        },
+    )
     assert reconcile.status_code in (200, 302)
     assert not [m for m in reconcile.wsgi_request._messages if "statistics" in str(m)]
 

@@ -52,8 +52,7 @@ def delete(client, obj):
 def bulk_delete(client, model, objs):
     return client.post(
         admin_url(model, "changelist"),
-        {"action": "delete_selected", "_selected_action": [str(o.pk) for o in objs],
-         "post": "yes"},
+        {"action": "delete_selected", "_selected_action": [str(o.pk) for o in objs], "post": "yes"},
     )
 
 
@@ -61,8 +60,14 @@ def bulk_delete(client, model, objs):
 
 
 def test_annotation_added_in_the_annotation_admin(manager, world):
-    response = add(manager, Annotation, item=world.two.pk, split=world.train.pk,
-                   label=world.dog.pk, coordinates="")
+    response = add(
+        manager,
+        Annotation,
+        item=world.two.pk,
+        split=world.train.pk,
+        label=world.dog.pk,
+        coordinates="",
+    )
     assert response.status_code == 302
     assert Annotation.objects.filter(item=world.two, split=world.train, label=world.dog).exists()
     assert stat(world.train, world.dog).item_count == 1
@@ -71,25 +76,38 @@ def test_annotation_added_in_the_annotation_admin(manager, world):
 
 
 def test_annotation_added_on_the_item_page(manager, world):
-    response = change(manager, world.two, lambda d: add_row(
-        d, "annotations", label=world.dog.pk, split=world.train.pk, coordinates="10,10,20,20"
-    ))
+    response = change(
+        manager,
+        world.two,
+        lambda d: add_row(
+            d, "annotations", label=world.dog.pk, split=world.train.pk, coordinates="10,10,20,20"
+        ),
+    )
     assert response.status_code == 302
     created = Annotation.objects.get(item=world.two)
     assert (created.label, created.split, created.coordinates) == (
-        world.dog, world.train, "10,10,20,20"
+        world.dog,
+        world.train,
+        "10,10,20,20",
     )
     assert created.user is not None
     assert_stats_exact()
 
 
 def test_whole_item_annotation_replaces_on_a_single_label_dataset(manager, world):
-    response = change(manager, world.one, lambda d: add_row(
-        d, "annotations", label=world.dog.pk, split=world.train.pk, coordinates=""
-    ))
+    response = change(
+        manager,
+        world.one,
+        lambda d: add_row(
+            d, "annotations", label=world.dog.pk, split=world.train.pk, coordinates=""
+        ),
+    )
     assert response.status_code == 302
-    labels = set(Annotation.objects.filter(item=world.one, split=world.train)
-                 .values_list("label__name", flat=True))
+    labels = set(
+        Annotation.objects.filter(item=world.one, split=world.train).values_list(
+            "label__name", flat=True
+        )
+    )
     assert labels == {"dog"}
     assert stat(world.train, world.cat).annotation_count == 0
     assert_stats_exact()
@@ -220,8 +238,9 @@ def test_membership_admin_adds_moves_and_removes(manager, world):
     assert Annotation.objects.get().split == world.test
     assert_stats_exact()
 
-    assert delete(manager, ItemSplit.objects.get(item=world.two, split=world.test)).status_code \
-        == 302
+    assert (
+        delete(manager, ItemSplit.objects.get(item=world.two, split=world.test)).status_code == 302
+    )
     assert splits_of(world.two) == {"train"}
     assert_stats_exact()
 
@@ -247,8 +266,14 @@ def test_membership_in_a_split_of_another_version_is_a_form_error(manager, world
 
 
 def test_item_created_edited_and_deleted(manager, world):
-    response = add(manager, Item, dataset_version=world.version.pk, name="new.jpg",
-                   text="hello", group="patient-7")
+    response = add(
+        manager,
+        Item,
+        dataset_version=world.version.pk,
+        name="new.jpg",
+        text="hello",
+        group="patient-7",
+    )
     assert response.status_code == 302
     item = Item.objects.get(name="new.jpg")
     assert (item.dataset_version, item.group) == (world.version, "patient-7")
@@ -352,9 +377,7 @@ def test_splits_created_and_deleted_on_the_version_page(manager, world):
         add_row(data, "splits", name="holdout", description="")
 
     assert change(manager, world.version, edit).status_code == 302
-    assert set(DatasetSplit.objects.values_list("name", flat=True)) == {
-        "train", "test", "holdout"
-    }
+    assert set(DatasetSplit.objects.values_list("name", flat=True)) == {"train", "test", "holdout"}
     assert_stats_exact()
 
 
@@ -374,8 +397,9 @@ def test_duplicate_split_name_is_a_form_error(manager, world):
 
 
 def test_dataset_created_with_default_splits(manager, user):
-    response = add(manager, Dataset, owner=user.pk, name="birds", content_type="images",
-                   default_splits="on")
+    response = add(
+        manager, Dataset, owner=user.pk, name="birds", content_type="images", default_splits="on"
+    )
     assert response.status_code == 302
     dataset = Dataset.objects.get(name="birds")
     version = dataset.versions.get()
@@ -451,8 +475,9 @@ def test_shares_on_the_dataset_page(manager, world, other_user):
 
 
 def test_sharing_with_the_owner_is_a_form_error(manager, world):
-    response = add(manager, DatasetShare, dataset=world.dataset.pk, user=world.dataset.owner.pk,
-                   role="viewer")
+    response = add(
+        manager, DatasetShare, dataset=world.dataset.pk, user=world.dataset.owner.pk, role="viewer"
+    )
     assert any("owner" in e for e in errors_of(response))
     assert not DatasetShare.objects.exists()
 
@@ -462,8 +487,14 @@ def test_sharing_with_the_owner_is_a_form_error(manager, world):
 
 def test_annotation_with_a_label_of_another_version_is_a_form_error(manager, world, other_user):
     other = build_world(other_user, tag="b")
-    response = add(manager, Annotation, item=world.two.pk, split=world.train.pk,
-                   label=other.dog.pk, coordinates="")
+    response = add(
+        manager,
+        Annotation,
+        item=world.two.pk,
+        split=world.train.pk,
+        label=other.dog.pk,
+        coordinates="",
+    )
     errors = errors_of(response)
     assert any("does not belong to this dataset version" in e for e in errors)
     assert "label: unknown label for this version" in errors
@@ -472,8 +503,14 @@ def test_annotation_with_a_label_of_another_version_is_a_form_error(manager, wor
 
 
 def test_annotation_in_a_split_the_item_is_not_in_is_a_form_error(manager, world):
-    response = add(manager, Annotation, item=world.two.pk, split=world.test.pk,
-                   label=world.dog.pk, coordinates="")
+    response = add(
+        manager,
+        Annotation,
+        item=world.two.pk,
+        split=world.test.pk,
+        label=world.dog.pk,
+        coordinates="",
+    )
     assert any("not a member of this split" in e for e in errors_of(response))
     assert Annotation.objects.count() == 1
     assert_stats_exact()

@@ -16,9 +16,14 @@ MAX_QUERIES = 14
 
 
 def _url(split):
-    return reverse("split-add-inferences", kwargs={
-        "dataset_id": split.version.dataset_id, "version_id": split.version_id, "pk": split.pk,
-    })
+    return reverse(
+        "split-add-inferences",
+        kwargs={
+            "dataset_id": split.version.dataset_id,
+            "version_id": split.version_id,
+            "pk": split.pk,
+        },
+    )
 
 
 def _body(n: int, names: list[str], keep: bool = True) -> dict:
@@ -30,8 +35,11 @@ def _body(n: int, names: list[str], keep: bool = True) -> dict:
             inference["prediction"] = names[i % len(names)]
         if i % 5 == 0:
             inference["inference_items"] = [
-                {"prediction": names[(i + 1) % len(names)], "confidence": 0.7,
-                 "coordinates": "[0.1, 0.1, 0.4, 0.4]"},
+                {
+                    "prediction": names[(i + 1) % len(names)],
+                    "confidence": 0.7,
+                    "coordinates": "[0.1, 0.1, 0.4, 0.4]",
+                },
             ]
         inferences.append(inference)
     return {"keep_annotations": keep, "inferences": inferences}
@@ -46,8 +54,9 @@ def test_query_count_is_the_same_for_10_and_for_3000_inferences(
 ):
     names = _labels(version)
     url = _url(splits["train"])
-    api.get(reverse("split-list", kwargs={"dataset_id": version.dataset_id,
-                                          "version_id": version.pk}))  # key's first use
+    api.get(
+        reverse("split-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk})
+    )  # key's first use
     with CaptureQueriesContext(connection) as small:
         assert api.post(url, _body(10, names), format="json").status_code == 200
     assert len(small) <= MAX_QUERIES, [q["sql"][:100] for q in small]
@@ -97,13 +106,25 @@ def test_a_failed_bulk_request_writes_nothing(api, version, splits):
 def test_ten_thousand_realistic_inferences_fit_in_the_body_limit(api, version, splits):
     """10,000 inferences with descriptions and regions weigh ~4 MB, over Django's default."""
     names = _labels(version)
-    body = {"keep_annotations": True, "inferences": [
-        {"name": f"photo-{i:06d}.jpg", "description": "d" * 200, "prediction": names[i % 3],
-         "confidence": 0.9, "inference_items": [
-             {"prediction": names[(i + 1) % 3], "confidence": 0.5,
-              "coordinates": "[0.1234, 0.2345, 0.3456, 0.4567]"}]}
-        for i in range(10_000)
-    ]}
+    body = {
+        "keep_annotations": True,
+        "inferences": [
+            {
+                "name": f"photo-{i:06d}.jpg",
+                "description": "d" * 200,
+                "prediction": names[i % 3],
+                "confidence": 0.9,
+                "inference_items": [
+                    {
+                        "prediction": names[(i + 1) % 3],
+                        "confidence": 0.5,
+                        "coordinates": "[0.1234, 0.2345, 0.3456, 0.4567]",
+                    }
+                ],
+            }
+            for i in range(10_000)
+        ],
+    }
     assert len(json.dumps(body)) > 3 * 2**20
     response = api.post(_url(splits["train"]), body, format="json")
     assert response.status_code == 200, response.content[:200]

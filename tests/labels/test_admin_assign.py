@@ -22,15 +22,23 @@ def staff_client() -> Client:
 
 
 def post_action(client, versions, **form):
-    return client.post(reverse(CHANGELIST), {
-        "action": "assign_splits", ACTION_CHECKBOX_NAME: [str(v.pk) for v in versions], **form,
-    })
+    return client.post(
+        reverse(CHANGELIST),
+        {
+            "action": "assign_splits",
+            ACTION_CHECKBOX_NAME: [str(v.pk) for v in versions],
+            **form,
+        },
+    )
 
 
 def test_the_action_asks_previews_then_assigns(version, splits):
     LabelFactory(version=version, name="cat")
-    label_services.add_inferences(split=splits["train"], user=None, inferences=[
-        {"name": f"c{i}", "prediction": "cat"} for i in range(10)])
+    label_services.add_inferences(
+        split=splits["train"],
+        user=None,
+        inferences=[{"name": f"c{i}", "prediction": "cat"} for i in range(10)],
+    )
     ItemFactory.create_batch(10, dataset_version=version)
     other = DatasetFactory().versions.get()
     ItemFactory.create_batch(4, dataset_version=other)
@@ -38,8 +46,13 @@ def test_the_action_asks_previews_then_assigns(version, splits):
     page = post_action(client, [version, other])
     assert page.status_code == 200
     assert b"Assign items to splits" in page.content and b'name="ratios"' in page.content
-    form = {"ratios": "train=0.5,valid=0.5,test=0", "scope": "unassigned",
-            "group_by": "none", "separator": "_", "seed": "adm"}
+    form = {
+        "ratios": "train=0.5,valid=0.5,test=0",
+        "scope": "unassigned",
+        "group_by": "none",
+        "separator": "_",
+        "seed": "adm",
+    }
     before = sorted(ItemSplit.objects.values_list("item_id", "split_id"))
     preview = post_action(client, [version, other], run="preview", **form)
     assert preview.status_code == 200
@@ -50,8 +63,12 @@ def test_the_action_asks_previews_then_assigns(version, splits):
     loose = Item.objects.filter(dataset_version=version, memberships__isnull=True)
     assert not loose.exists()
     assert not Item.objects.filter(dataset_version=other, memberships__isnull=True).exists()
-    assert Counter(ItemSplit.objects.filter(split__version=version).values_list(
-        "split__name", flat=True))["train"] >= 10  # the cats stayed, new items joined
+    assert (
+        Counter(
+            ItemSplit.objects.filter(split__version=version).values_list("split__name", flat=True)
+        )["train"]
+        >= 10
+    )  # the cats stayed, new items joined
     assert_stats_exact()
 
 
@@ -59,8 +76,16 @@ def test_a_version_without_the_named_splits_is_reported_and_left_alone(version, 
     bare = DatasetFactory(default_splits=False).versions.get()
     item = ItemFactory(dataset_version=bare)
     client = staff_client()
-    response = post_action(client, [bare], run="apply", ratios="train=1", scope="all",
-                           group_by="none", separator="_", seed="")
+    response = post_action(
+        client,
+        [bare],
+        run="apply",
+        ratios="train=1",
+        scope="all",
+        group_by="none",
+        separator="_",
+        seed="",
+    )
     assert response.status_code == 302
     messages = [str(m) for m in response.wsgi_request._messages]
     assert any("no split named 'train'" in m for m in messages), messages
@@ -69,8 +94,16 @@ def test_a_version_without_the_named_splits_is_reported_and_left_alone(version, 
 
 def test_bad_ratios_come_back_in_the_form(version, splits):
     ItemFactory(dataset_version=version)
-    response = post_action(staff_client(), [version], run="apply", ratios="train=2",
-                           scope="all", group_by="none", separator="_", seed="")
+    response = post_action(
+        staff_client(),
+        [version],
+        run="apply",
+        ratios="train=2",
+        scope="all",
+        group_by="none",
+        separator="_",
+        seed="",
+    )
     assert response.status_code == 200
     assert b"add up to 1" in response.content
     assert not ItemSplit.objects.exists()

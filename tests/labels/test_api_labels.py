@@ -9,8 +9,18 @@ from labels.services import PALETTE
 from tests.conftest import assert_stats_exact
 from tests.factories import AnnotationFactory, ItemFactory, LabelFactory, VersionFactory
 
-LABEL_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id",
-                "version_id", "color", "index", "shortcut"}
+LABEL_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "name",
+    "description",
+    "user_id",
+    "version_id",
+    "color",
+    "index",
+    "shortcut",
+}
 
 
 def labels_url(version, label=None):
@@ -22,8 +32,10 @@ def labels_url(version, label=None):
 
 def stats(api, version, split) -> dict:
     """label_id -> (annotation_count, item_count) of the split, from the API."""
-    url = reverse("label-stats", kwargs={"dataset_id": version.dataset_id,
-                                         "version_id": version.pk, "split_id": split.pk})
+    url = reverse(
+        "label-stats",
+        kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, "split_id": split.pk},
+    )
     return {r["label_id"]: (r["annotation_count"], r["item_count"]) for r in api.get(url).json()}
 
 
@@ -34,9 +46,11 @@ def test_label_list_is_an_empty_array(api, version):
 
 
 def test_label_create_answers_the_label(api, user, version):
-    response = api.post(labels_url(version), {"name": "cat", "description": "felines",
-                                              "color": "#AABBCC", "shortcut": "c"},
-                        format="json")
+    response = api.post(
+        labels_url(version),
+        {"name": "cat", "description": "felines", "color": "#AABBCC", "shortcut": "c"},
+        format="json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert set(body) == LABEL_FIELDS
@@ -54,8 +68,7 @@ def test_label_index_is_assigned_0_1_2_whatever_the_body_says(api, version):
     ]
     assert indexes == [0, 1, 2]
     listed = api.get(labels_url(version)).json()
-    assert [(lb["name"], lb["index"]) for lb in listed] == [("cat", 0), ("dog", 1),
-                                                           ("bird", 2)]
+    assert [(lb["name"], lb["index"]) for lb in listed] == [("cat", 0), ("dog", 1), ("bird", 2)]
     assert all(set(lb) == LABEL_FIELDS for lb in listed)
 
 
@@ -76,8 +89,9 @@ def test_label_index_after_deleting_a_middle_label_is_not_a_duplicate(api, versi
 
 def test_label_without_colour_gets_a_palette_colour(api, version):
     for colour in (None, ""):
-        body = api.post(labels_url(version), {"name": f"n{colour}", "color": colour},
-                        format="json").json()
+        body = api.post(
+            labels_url(version), {"name": f"n{colour}", "color": colour}, format="json"
+        ).json()
         assert body["color"] in PALETTE
 
 
@@ -102,8 +116,9 @@ def test_label_same_name_in_another_version_is_fine(api, dataset, version):
     assert api.post(labels_url(version), {"name": "cat"}, format="json").status_code == 201
 
 
-@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": None}, {"name": "x" * 256},
-                                  {"name": ["cat"]}])
+@pytest.mark.parametrize(
+    "body", [{}, {"name": ""}, {"name": None}, {"name": "x" * 256}, {"name": ["cat"]}]
+)
 def test_label_name_is_required_1_to_255(api, version, body):
     response = api.post(labels_url(version), body, format="json")
     assert response.status_code == 400
@@ -121,14 +136,20 @@ def test_label_retrieve(api, version):
 def test_label_update_keeps_index_and_colour_unless_given(api, version):
     LabelFactory(version=version, name="first")
     label = LabelFactory(version=version, name="cat", color="#112233")
-    response = api.put(labels_url(version, label), {"name": "kitten", "index": 0,
-                                                    "color": None, "shortcut": "k"},
-                       format="json")
+    response = api.put(
+        labels_url(version, label),
+        {"name": "kitten", "index": 0, "color": None, "shortcut": "k"},
+        format="json",
+    )
     assert response.status_code == 200
     body = response.json()
     assert set(body) == LABEL_FIELDS
     assert (body["name"], body["index"], body["color"], body["shortcut"]) == (
-        "kitten", 1, "#112233", "k")
+        "kitten",
+        1,
+        "#112233",
+        "k",
+    )
     label.refresh_from_db()
     assert (label.name, label.index, label.color) == ("kitten", 1, "#112233")
 
@@ -137,8 +158,7 @@ def test_label_update_colour(api, version):
     label = LabelFactory(version=version, name="cat")
     body = api.put(labels_url(version, label), {"color": "#00FF00"}, format="json").json()
     assert body["color"] == "#00ff00"
-    assert api.put(labels_url(version, label), {"color": "green"},
-                   format="json").status_code == 400
+    assert api.put(labels_url(version, label), {"color": "green"}, format="json").status_code == 400
     label.refresh_from_db()
     assert label.color == "#00ff00"
 
@@ -160,11 +180,9 @@ def test_label_create_adds_a_zero_row_in_every_split(api, version, splits):
     assert_stats_exact()
 
 
-def test_label_delete_removes_its_annotations_and_items_become_unlabelled(api, version,
-                                                                          splits):
+def test_label_delete_removes_its_annotations_and_items_become_unlabelled(api, version, splits):
     train, valid = splits["train"], splits["valid"]
-    cat, dog = LabelFactory(version=version, name="cat"), LabelFactory(version=version,
-                                                                       name="dog")
+    cat, dog = LabelFactory(version=version, name="cat"), LabelFactory(version=version, name="dog")
     only_cat = ItemFactory(dataset_version=version, splits=[train, valid])
     both = ItemFactory(dataset_version=version, splits=[train])
     AnnotationFactory(item=only_cat, split=train, label=cat)

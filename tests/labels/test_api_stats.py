@@ -15,18 +15,38 @@ from tests.factories import (
     VersionFactory,
 )
 
-STAT_FIELDS = {"id", "created_at", "updated_at", "label_id", "split_id", "count",
-               "annotation_count", "item_count"}
+STAT_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "label_id",
+    "split_id",
+    "count",
+    "annotation_count",
+    "item_count",
+}
 
 
 def stats_url(split):
-    return reverse("label-stats", kwargs={"dataset_id": split.version.dataset_id,
-                                          "version_id": split.version_id, "split_id": split.pk})
+    return reverse(
+        "label-stats",
+        kwargs={
+            "dataset_id": split.version.dataset_id,
+            "version_id": split.version_id,
+            "split_id": split.pk,
+        },
+    )
 
 
 def total_url(split):
-    return reverse("split-total", kwargs={"dataset_id": split.version.dataset_id,
-                                          "version_id": split.version_id, "split_id": split.pk})
+    return reverse(
+        "split-total",
+        kwargs={
+            "dataset_id": split.version.dataset_id,
+            "version_id": split.version_id,
+            "split_id": split.pk,
+        },
+    )
 
 
 def rows(api, split) -> list[tuple]:
@@ -87,8 +107,7 @@ def test_stats_are_per_split(api, version, splits):
 
 def test_stats_stay_exact_through_every_kind_of_write(api, version, splits):
     train, valid, test = splits["train"], splits["valid"], splits["test"]
-    cat, dog = LabelFactory(version=version, name="cat"), LabelFactory(version=version,
-                                                                       name="dog")
+    cat, dog = LabelFactory(version=version, name="cat"), LabelFactory(version=version, name="dog")
     a = ItemFactory(dataset_version=version, splits=[train, valid])
     b = ItemFactory(dataset_version=version, splits=[train])
     c = ItemFactory(dataset_version=version, splits=[valid, test])
@@ -97,10 +116,15 @@ def test_stats_stay_exact_through_every_kind_of_write(api, version, splits):
     AnnotationFactory(item=c, split=valid, label=dog)
     assert_stats_exact()
 
-    add_inferences(split=train, user=None, keep_annotations=True, inferences=[
-        {"prediction": "cat"}, {"inference_items": [{"prediction": "dog", "coordinates": "x"},
-                                                    {"prediction": "cat"}]},
-    ])
+    add_inferences(
+        split=train,
+        user=None,
+        keep_annotations=True,
+        inferences=[
+            {"prediction": "cat"},
+            {"inference_items": [{"prediction": "dog", "coordinates": "x"}, {"prediction": "cat"}]},
+        ],
+    )
     assert_stats_exact()
     item_add_to_split(item=b, split=test)
     assert_stats_exact()
@@ -111,8 +135,9 @@ def test_stats_stay_exact_through_every_kind_of_write(api, version, splits):
     assert_stats_exact()
     api.delete(reverse("label-detail", kwargs={**base, "pk": dog.pk}))
     assert_stats_exact()
-    new_split = api.post(reverse("split-list", kwargs=base), {"name": "extra"},
-                         format="json").json()
+    new_split = api.post(
+        reverse("split-list", kwargs=base), {"name": "extra"}, format="json"
+    ).json()
     api.post(reverse("label-list", kwargs=base), {"name": "bird"}, format="json")
     assert_stats_exact()
     api.delete(reverse("split-detail", kwargs={**base, "pk": valid.pk}))
@@ -121,8 +146,10 @@ def test_stats_stay_exact_through_every_kind_of_write(api, version, splits):
     # And the API answers what a fresh count says.
     # train: b (its dog region went with the label) and the two inference items (cat each).
     assert total(api, train) == (2, 3)
-    assert total(api, train) == (Annotation.objects.filter(split=train).count(),
-                                 Item.objects.filter(splits=train).count())
+    assert total(api, train) == (
+        Annotation.objects.filter(split=train).count(),
+        Item.objects.filter(splits=train).count(),
+    )
     bird = version.labels.get(name="bird")
     assert rows(api, train) == [(str(cat.pk), 2, 2), (str(bird.pk), 0, 0), ("", 0, 1)]
     assert rows(api, test)[-1] == ("", 0, 1)
@@ -142,6 +169,14 @@ def test_stats_of_a_split_of_another_version_is_404(api, dataset, version, split
 def test_stats_of_a_deleted_split_is_404(api, splits):
     train = splits["train"]
     url = stats_url(train)
-    api.delete(reverse("split-detail", kwargs={"dataset_id": train.version.dataset_id,
-                                               "version_id": train.version_id, "pk": train.pk}))
+    api.delete(
+        reverse(
+            "split-detail",
+            kwargs={
+                "dataset_id": train.version.dataset_id,
+                "version_id": train.version_id,
+                "pk": train.pk,
+            },
+        )
+    )
     assert api.get(url).status_code == 404

@@ -85,7 +85,10 @@ def _world(multi_label: bool) -> World:
             version=version, user=owner, name=f"item-{i}", split_ids=[s.pk for s in members]
         )
         services.annotation_create(
-            version=version, user=owner, label_id=labels[i % 4].pk, item_id=item.pk,
+            version=version,
+            user=owner,
+            label_id=labels[i % 4].pk,
+            item_id=item.pk,
             split_id=members[0].pk,
         )
         items.append(item)
@@ -93,14 +96,13 @@ def _world(multi_label: bool) -> World:
 
 
 def _some_annotation(rng: random.Random, world: World) -> Annotation | None:
-    ids = list(
-        Annotation.objects.filter(split__version=world.version).values_list("id", flat=True)
-    )
+    ids = list(Annotation.objects.filter(split__version=world.version).values_list("id", flat=True))
     if not ids:
         return None
     return (
         Annotation.objects.select_related("split__version__dataset")
-        .filter(pk=rng.choice(ids)).first()
+        .filter(pk=rng.choice(ids))
+        .first()
     )
 
 
@@ -108,13 +110,17 @@ def _some_annotation(rng: random.Random, world: World) -> Annotation | None:
 
 
 def _service_op(rng: random.Random, world: World) -> None:
-    op = rng.choice(["annotate", "annotate", "relabel", "move", "delete", "move_item",
-                     "inferences"])
+    op = rng.choice(
+        ["annotate", "annotate", "relabel", "move", "delete", "move_item", "inferences"]
+    )
     label = rng.choice(world.labels)
     if op == "annotate":
         services.annotation_create(
-            version=world.version, user=None, label_id=label.pk,
-            item_id=rng.choice(world.items).pk, split_id=rng.choice(world.splits).pk,
+            version=world.version,
+            user=None,
+            label_id=label.pk,
+            item_id=rng.choice(world.items).pk,
+            split_id=rng.choice(world.splits).pk,
             coordinates=rng.choice(["", "", "[0, 0, 1, 1]"]),
         )
     elif op in ("relabel", "move", "delete"):
@@ -136,9 +142,17 @@ def _service_op(rng: random.Random, world: World) -> None:
         services.item_remove_from_split(item=item, split=source)
     else:
         services.add_inferences(
-            split=rng.choice(world.splits), user=None, keep_annotations=rng.random() < 0.8,
-            inferences=[{"name": f"inf-{rng.random()}", "prediction": rng.choice(world.labels).name,
-                         "confidence": 0.5} for _ in range(3)],
+            split=rng.choice(world.splits),
+            user=None,
+            keep_annotations=rng.random() < 0.8,
+            inferences=[
+                {
+                    "name": f"inf-{rng.random()}",
+                    "prediction": rng.choice(world.labels).name,
+                    "confidence": 0.5,
+                }
+                for _ in range(3)
+            ],
         )
 
 
@@ -150,8 +164,12 @@ def _structural_op(rng: random.Random, world: World, n: int) -> None:
         for item in rng.sample(world.items, 3):
             try:
                 services.annotation_create(
-                    version=world.version, user=None, label_id=label.pk, item_id=item.pk,
-                    split_id=rng.choice(world.splits).pk, coordinates="[0, 0, 1, 1]",
+                    version=world.version,
+                    user=None,
+                    label_id=label.pk,
+                    item_id=item.pk,
+                    split_id=rng.choice(world.splits).pk,
+                    coordinates="[0, 0, 1, 1]",
                 )
             except ServiceError:
                 pass
@@ -162,8 +180,11 @@ def _structural_op(rng: random.Random, world: World, n: int) -> None:
             try:
                 services.item_add_to_split(item=item, split=split)
                 services.annotation_create(
-                    version=world.version, user=None, label_id=rng.choice(world.labels).pk,
-                    item_id=item.pk, split_id=split.pk,
+                    version=world.version,
+                    user=None,
+                    label_id=rng.choice(world.labels).pk,
+                    item_id=item.pk,
+                    split_id=split.pk,
                 )
             except ServiceError:
                 pass
@@ -175,15 +196,21 @@ def _structural_op(rng: random.Random, world: World, n: int) -> None:
 
 def _api_op(rng: random.Random, world: World, client) -> int:
     base = {"dataset_id": world.version.dataset_id, "version_id": world.version.pk}
-    op = rng.choice(["annotate", "annotate", "relabel", "move", "delete", "remove_item",
-                     "inferences"])
+    op = rng.choice(
+        ["annotate", "annotate", "relabel", "move", "delete", "remove_item", "inferences"]
+    )
     label = rng.choice(world.labels)
     if op == "annotate":
-        response = client.post(reverse("annotation-list", kwargs=base), {
-            "label_id": str(label.pk), "item_id": str(rng.choice(world.items).pk),
-            "split_id": str(rng.choice(world.splits).pk),
-            "coordinates": rng.choice(["", "", "[0, 0, 1, 1]"]),
-        }, format="json")
+        response = client.post(
+            reverse("annotation-list", kwargs=base),
+            {
+                "label_id": str(label.pk),
+                "item_id": str(rng.choice(world.items).pk),
+                "split_id": str(rng.choice(world.splits).pk),
+                "coordinates": rng.choice(["", "", "[0, 0, 1, 1]"]),
+            },
+            format="json",
+        )
     elif op in ("relabel", "move", "delete"):
         annotation = _some_annotation(rng, world)
         if annotation is None:
@@ -200,18 +227,23 @@ def _api_op(rng: random.Random, world: World, client) -> int:
     elif op == "remove_item":
         split = rng.choice(world.splits)
         item = rng.choice(world.items)
-        response = client.delete(reverse(
-            "split-remove-item", kwargs={**base, "pk": split.pk, "item_id": item.pk}
-        ))
+        response = client.delete(
+            reverse("split-remove-item", kwargs={**base, "pk": split.pk, "item_id": item.pk})
+        )
         if response.status_code == 200:
-            services.item_create(version=world.version, user=None, name="replacement",
-                                 split_ids=[split.pk])
+            services.item_create(
+                version=world.version, user=None, name="replacement", split_ids=[split.pk]
+            )
     else:
         response = client.post(
             reverse("split-add-inferences", kwargs={**base, "pk": rng.choice(world.splits).pk}),
-            {"keep_annotations": True, "inferences": [
-                {"name": "api-inference", "prediction": label.name, "confidence": 0.9}
-            ]}, format="json",
+            {
+                "keep_annotations": True,
+                "inferences": [
+                    {"name": "api-inference", "prediction": label.name, "confidence": 0.9}
+                ],
+            },
+            format="json",
         )
     return response.status_code
 
@@ -251,8 +283,7 @@ def _run_writers(world: World) -> tuple[Outcome, int]:
     logger.setLevel(logging.INFO)
     start = threading.Barrier(WRITERS)
     threads = [
-        threading.Thread(target=_writer, args=(n, world, start, outcome))
-        for n in range(WRITERS)
+        threading.Thread(target=_writer, args=(n, world, start, outcome)) for n in range(WRITERS)
     ]
     try:
         for thread in threads:

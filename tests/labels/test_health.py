@@ -15,8 +15,11 @@ from tests.factories import DatasetFactory, ItemFactory, LabelFactory, UserFacto
 
 def fill(split, sizes, unlabelled=0, prefix=""):
     """``sizes`` items per label name in ``split`` (labels must exist), plus bare items."""
-    inferences = [{"name": f"{prefix}{split.name}-{name}-{i}", "prediction": name}
-                  for name, n in sizes.items() for i in range(n)]
+    inferences = [
+        {"name": f"{prefix}{split.name}-{name}-{i}", "prediction": name}
+        for name, n in sizes.items()
+        for i in range(n)
+    ]
     ids = label_services.add_inferences(split=split, user=None, inferences=inferences)
     bare = [ItemFactory(dataset_version=split.version, splits=[split]) for _ in range(unlabelled)]
     return ids, bare
@@ -28,8 +31,9 @@ def findings(report, kind):
 
 @pytest.fixture
 def labels(version):
-    return {name: LabelFactory(version=version, name=name)
-            for name in ("cat", "dog", "bird", "fish")}
+    return {
+        name: LabelFactory(version=version, name=name) for name in ("cat", "dog", "bird", "fish")
+    }
 
 
 def test_missing_labels_and_share_gaps(version, splits, labels):
@@ -38,15 +42,15 @@ def test_missing_labels_and_share_gaps(version, splits, labels):
     report = split_health(version=version)
     missing = findings(report, "missing_label")
     # dog is in train but not in valid; the empty test split and the unused fish are not named.
-    assert [(f.label.name, [s.name for s in f.splits]) for f in missing] == [
-        ("dog", ["valid"])]
+    assert [(f.label.name, [s.name for s in f.splits]) for f in missing] == [("dog", ["valid"])]
     gaps = {f.label.name: f for f in findings(report, "share_imbalance")}
     assert set(gaps) == {"cat", "dog", "bird"}
     assert gaps["dog"].value == pytest.approx(10 / 32)
     assert [s.name for s in gaps["cat"].splits] == ["valid", "train"]  # highest share first
     assert gaps["cat"].filters == [
         {"splitId": splits["valid"].pk, "labelId": labels["cat"].pk},
-        {"splitId": splits["train"].pk, "labelId": labels["cat"].pk}]
+        {"splitId": splits["train"].pk, "labelId": labels["cat"].pk},
+    ]
     relaxed = split_health(version=version, share_threshold=0.3)
     assert {f.label.name for f in findings(relaxed, "share_imbalance")} == {"dog"}
 
@@ -55,17 +59,21 @@ def test_under_represented_labels_relative_to_the_largest(version, splits, label
     fill(splits["train"], {"cat": 40, "dog": 10, "bird": 3})
     report = split_health(version=version)
     assert [(f.label.name, f.item_count) for f in findings(report, "under_represented")] == [
-        ("bird", 3), ("fish", 0)]
+        ("bird", 3),
+        ("fish", 0),
+    ]
     strict = split_health(version=version, under_represented_ratio=0.3)
-    assert [f.label.name for f in findings(strict, "under_represented")] == [
-        "dog", "bird", "fish"]
+    assert [f.label.name for f in findings(strict, "under_represented")] == ["dog", "bird", "fish"]
 
 
 def test_items_in_more_than_one_split_are_named(version, splits):
-    twice = [ItemFactory(dataset_version=version, splits=[splits["train"], splits["test"]])
-             for _ in range(3)]
-    thrice = ItemFactory(dataset_version=version,
-                         splits=[splits["train"], splits["valid"], splits["test"]])
+    twice = [
+        ItemFactory(dataset_version=version, splits=[splits["train"], splits["test"]])
+        for _ in range(3)
+    ]
+    thrice = ItemFactory(
+        dataset_version=version, splits=[splits["train"], splits["valid"], splits["test"]]
+    )
     ItemFactory(dataset_version=version, splits=[splits["valid"]])
     report = split_health(version=version)
     found = {tuple(s.name for s in f.splits): f for f in findings(report, "multi_split_items")}
@@ -74,8 +82,11 @@ def test_items_in_more_than_one_split_are_named(version, splits):
     assert set(found[("train", "test")].item_ids) == {i.pk for i in twice} | {thrice.pk}
     assert found[("train", "valid")].item_ids == [thrice.pk]
     limited = split_health(version=version, item_limit=2)
-    pair = next(f for f in findings(limited, "multi_split_items")
-                if [s.name for s in f.splits] == ["train", "test"])
+    pair = next(
+        f
+        for f in findings(limited, "multi_split_items")
+        if [s.name for s in f.splits] == ["train", "test"]
+    )
     assert pair.item_count == 4 and len(pair.item_ids) == 2
 
 
@@ -110,8 +121,7 @@ def test_unlabelled_share_per_split(version, splits, labels):
     assert findings(split_health(version=version, unlabelled_threshold=0.3), "unlabelled") == []
 
 
-def test_health_reads_a_fixed_number_of_queries(version, splits, labels,
-                                                django_assert_num_queries):
+def test_health_reads_a_fixed_number_of_queries(version, splits, labels, django_assert_num_queries):
     fill(splits["train"], {"cat": 2})
     with django_assert_num_queries(5):
         split_health(version=version)
@@ -126,8 +136,7 @@ def test_shares_come_from_the_persisted_rows(version, splits, labels):
     from labels.models import LabelStat
 
     # Only the stats rows say otherwise: the report must follow them (no recount).
-    LabelStat.objects.filter(split=splits["train"], kind="unlabelled").update(
-        item_count=1, count=1)
+    LabelStat.objects.filter(split=splits["train"], kind="unlabelled").update(item_count=1, count=1)
     (finding,) = findings(split_health(version=version), "unlabelled")
     assert finding.item_count == 1
 
@@ -136,8 +145,9 @@ def test_shares_come_from_the_persisted_rows(version, splits, labels):
 
 
 def health_url(version, **params):
-    url = reverse("version-health", kwargs={"dataset_id": version.dataset_id,
-                                            "version_id": version.pk})
+    url = reverse(
+        "version-health", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
+    )
     return url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
 
 
@@ -154,8 +164,9 @@ def test_api_health_links_each_finding_to_its_items(api, version, splits, labels
     assert "onlyUnlabelled=true" in url and str(splits["train"].pk) in url
     listed = api.get(url).json()
     assert len(listed) == 2 and all(item["annotations"] == [] for item in listed)
-    fish = next(f for f in data["findings"]
-                if f["kind"] == "under_represented" and f["label"] == "fish")
+    fish = next(
+        f for f in data["findings"] if f["kind"] == "under_represented" and f["label"] == "fish"
+    )
     assert fish["label_id"] == str(labels["fish"].pk) and fish["item_count"] == 0
 
 
@@ -180,8 +191,9 @@ def test_api_health_csv(api, version, splits, labels):
     assert [r[0] for r in rows[1:]] == [f["kind"] for f in json_findings]
 
 
-@pytest.mark.parametrize("params", [{"share_threshold": 2}, {"item_limit": -1},
-                                    {"under_represented_ratio": "lots"}])
+@pytest.mark.parametrize(
+    "params", [{"share_threshold": 2}, {"item_limit": -1}, {"under_represented_ratio": "lots"}]
+)
 def test_api_health_bad_parameters_are_400(api, version, params):
     response = api.get(health_url(version, **params))
     assert response.status_code == 400 and response.json()["message"]

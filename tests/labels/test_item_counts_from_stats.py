@@ -24,8 +24,7 @@ def world(version, splits):
 
 
 def _list(api, version, params):
-    url = reverse("item-list", kwargs={"dataset_id": version.dataset_id,
-                                       "version_id": version.pk})
+    url = reverse("item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk})
     response = api.get(url, {"pageSize": 1000, **params})
     assert response.status_code == 200
     return int(response["X-Total-Count"]), len(response.json())
@@ -55,19 +54,27 @@ def test_total_equals_the_items_listed_for_every_filter(api, version, world, fil
     assert total == listed
 
 
-@pytest.mark.parametrize(("filters", "kind"), [
-    ({"splitId": "train"}, LabelStat.Kind.TOTAL),
-    ({"splitId": "train", "labelId": "cat"}, LabelStat.Kind.LABEL),
-    ({"splitId": "train", "onlyUnlabelled": "true"}, LabelStat.Kind.UNLABELLED),
-])
-def test_total_is_read_from_the_stats_row_not_counted(api, version, world, filters, kind,
-                                                       django_assert_num_queries):
+@pytest.mark.parametrize(
+    ("filters", "kind"),
+    [
+        ({"splitId": "train"}, LabelStat.Kind.TOTAL),
+        ({"splitId": "train", "labelId": "cat"}, LabelStat.Kind.LABEL),
+        ({"splitId": "train", "onlyUnlabelled": "true"}, LabelStat.Kind.UNLABELLED),
+    ],
+)
+def test_total_is_read_from_the_stats_row_not_counted(
+    api, version, world, filters, kind, django_assert_num_queries
+):
     params = {k: (world[v].pk if k in ("splitId", "labelId") else v) for k, v in filters.items()}
-    row = LabelStat.objects.get(split=world["train"], kind=kind,
-                                label=world["cat"] if kind == LabelStat.Kind.LABEL else None)
+    row = LabelStat.objects.get(
+        split=world["train"],
+        kind=kind,
+        label=world["cat"] if kind == LabelStat.Kind.LABEL else None,
+    )
     # A hand-edited row shows through: the list did not count the items itself.
-    LabelStat.objects.filter(pk=row.pk).update(item_count=row.item_count + 40,
-                                               count=row.item_count + 40)
+    LabelStat.objects.filter(pk=row.pk).update(
+        item_count=row.item_count + 40, count=row.item_count + 40
+    )
     total, listed = _list(api, version, params)
     assert total == listed + 40
 

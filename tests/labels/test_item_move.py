@@ -26,7 +26,8 @@ def test_move_carries_the_annotations_and_the_numbers(version, splits, cat):
     )
 
     assert set(ItemSplit.objects.filter(item=item).values_list("split__name", flat=True)) == {
-        "valid", "test"
+        "valid",
+        "test",
     }
     by_split = sorted(Annotation.objects.filter(item=item).values_list("split__name", flat=True))
     assert by_split == ["test", "test", "valid"]
@@ -56,9 +57,7 @@ def test_moving_into_a_split_the_item_is_already_in_is_refused(version, splits, 
     item = ItemFactory(dataset_version=version, splits=[splits["train"], splits["valid"]])
     AnnotationFactory(item=item, split=splits["train"], label=cat)
     with pytest.raises(InvalidInput, match="already in the split 'valid'"):
-        services.item_move_to_split(
-            item=item, from_split=splits["train"], to_split=splits["valid"]
-        )
+        services.item_move_to_split(item=item, from_split=splits["train"], to_split=splits["valid"])
     assert Annotation.objects.get(item=item).split == splits["train"]
     assert_stats_exact()
 

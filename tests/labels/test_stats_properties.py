@@ -36,10 +36,20 @@ from tests.conftest import client_for
 from tests.factories import UserFactory
 
 PROFILES = {
-    "ci": settings(max_examples=15, stateful_step_count=30, deadline=None,
-                   suppress_health_check=[HealthCheck.too_slow], print_blob=True),
-    "thorough": settings(max_examples=300, stateful_step_count=60, deadline=None,
-                         suppress_health_check=[HealthCheck.too_slow], print_blob=True),
+    "ci": settings(
+        max_examples=15,
+        stateful_step_count=30,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        print_blob=True,
+    ),
+    "thorough": settings(
+        max_examples=300,
+        stateful_step_count=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        print_blob=True,
+    ),
 }
 PROFILE = PROFILES[os.environ.get("SEEME_STATS_PROFILE", "ci")]
 
@@ -48,15 +58,22 @@ SPLIT_NAMES = ["train", "valid", "test", "holdout"]
 REGION = "[0.1, 0.2, 0.3, 0.4]"
 coordinates = st.sampled_from(["", "", REGION])
 prediction = st.one_of(st.none(), st.sampled_from(LABEL_NAMES), st.just("zebra"))
-inference = st.fixed_dictionaries({
-    "prediction": prediction,
-    "confidence": st.floats(0, 1),
-    "inference_items": st.lists(
-        st.fixed_dictionaries({"prediction": prediction, "confidence": st.floats(0, 1),
-                               "coordinates": coordinates}),
-        max_size=3,
-    ),
-})
+inference = st.fixed_dictionaries(
+    {
+        "prediction": prediction,
+        "confidence": st.floats(0, 1),
+        "inference_items": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "prediction": prediction,
+                    "confidence": st.floats(0, 1),
+                    "coordinates": coordinates,
+                }
+            ),
+            max_size=3,
+        ),
+    }
+)
 
 
 def _have(*names):
@@ -84,8 +101,9 @@ class StatsMachine(RuleBasedStateMachine):
     # -- plumbing --------------------------------------------------------------------------
 
     def url(self, name: str, **kwargs) -> str:
-        return reverse(name, kwargs={"dataset_id": self.dataset_id,
-                                     "version_id": self.version_id, **kwargs})
+        return reverse(
+            name, kwargs={"dataset_id": self.dataset_id, "version_id": self.version_id, **kwargs}
+        )
 
     def call(self, method: str, url: str, body=None, allowed=(200,)):
         response = getattr(self.client, method)(url, body, format="json")
@@ -93,13 +111,20 @@ class StatsMachine(RuleBasedStateMachine):
         return response
 
     def split_ids(self) -> list:
-        return list(DatasetSplit.objects.filter(version_id=self.version_id)
-                    .values_list("id", flat=True))
+        return list(
+            DatasetSplit.objects.filter(version_id=self.version_id).values_list("id", flat=True)
+        )
 
     def new_item(self, split_ids) -> None:
-        response = self.call("post", self.url("item-list"), {
-            "name": f"item-{next(self.names):04d}", "splits": [{"id": s} for s in split_ids],
-        }, allowed=(201, 400))
+        response = self.call(
+            "post",
+            self.url("item-list"),
+            {
+                "name": f"item-{next(self.names):04d}",
+                "splits": [{"id": s} for s in split_ids],
+            },
+            allowed=(201, 400),
+        )
         if response.status_code == 201:
             self.items.append(response.json()["id"])
 
@@ -107,9 +132,16 @@ class StatsMachine(RuleBasedStateMachine):
 
     @initialize(multi_label=st.booleans(), default_splits=st.booleans())
     def create_dataset(self, multi_label, default_splits):
-        body = self.call("post", reverse("dataset-list"), {
-            "name": "property", "multi_label": multi_label, "default_splits": default_splits,
-        }, allowed=(201,)).json()
+        body = self.call(
+            "post",
+            reverse("dataset-list"),
+            {
+                "name": "property",
+                "multi_label": multi_label,
+                "default_splits": default_splits,
+            },
+            allowed=(201,),
+        ).json()
         self.dataset_id = body["id"]
         self.version_id = body["versions"][0]["id"]
         self.version = Version.objects.select_related("dataset").get(pk=self.version_id)
@@ -161,8 +193,11 @@ class StatsMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def add_item_to_split(self, data):
         item = Item.objects.filter(pk=data.draw(st.sampled_from(self.items))).first()
-        split = (DatasetSplit.objects.select_related("version")
-                 .filter(pk=data.draw(st.sampled_from(self.splits))).first())
+        split = (
+            DatasetSplit.objects.select_related("version")
+            .filter(pk=data.draw(st.sampled_from(self.splits)))
+            .first()
+        )
         if item is not None and split is not None:
             services.item_add_to_split(item=item, split=split)
 
@@ -171,14 +206,18 @@ class StatsMachine(RuleBasedStateMachine):
     def remove_item_from_split(self, data):
         item = data.draw(st.sampled_from(self.items))
         split = data.draw(st.sampled_from(self.splits))
-        self.call("delete", self.url("split-remove-item", pk=split, item_id=item),
-                  allowed=(200, 404))
+        self.call(
+            "delete", self.url("split-remove-item", pk=split, item_id=item), allowed=(200, 404)
+        )
 
     @_have("items")
     @rule(data=st.data())
     def delete_item(self, data):
-        item = (Item.objects.select_related("dataset_version")
-                .filter(pk=data.draw(st.sampled_from(self.items))).first())
+        item = (
+            Item.objects.select_related("dataset_version")
+            .filter(pk=data.draw(st.sampled_from(self.items)))
+            .first()
+        )
         if item is not None:
             services.item_delete(item=item)
 
@@ -186,20 +225,30 @@ class StatsMachine(RuleBasedStateMachine):
     @rule(data=st.data(), keep=st.booleans(), inferences=st.lists(inference, max_size=4))
     def add_inferences(self, data, keep, inferences):
         split = data.draw(st.sampled_from(self.splits))
-        body = {"keep_annotations": keep, "inferences": [
-            {**inf, "name": f"item-{next(self.names):04d}"} for inf in inferences
-        ]}
-        response = self.call("post", self.url("split-add-inferences", pk=split), body,
-                             allowed=(200, 400, 404))
+        body = {
+            "keep_annotations": keep,
+            "inferences": [{**inf, "name": f"item-{next(self.names):04d}"} for inf in inferences],
+        }
+        response = self.call(
+            "post", self.url("split-add-inferences", pk=split), body, allowed=(200, 400, 404)
+        )
         if response.status_code == 200:
             self.items += [i["dataset_item_id"] for i in response.json()["inferences"]]
 
     # -- annotations -----------------------------------------------------------------------
 
     def _annotate(self, item, split, label, coords) -> None:
-        response = self.call("post", self.url("annotation-list"), {
-            "label_id": label, "item_id": item, "split_id": split, "coordinates": coords,
-        }, allowed=(201, 400))
+        response = self.call(
+            "post",
+            self.url("annotation-list"),
+            {
+                "label_id": label,
+                "item_id": item,
+                "split_id": split,
+                "coordinates": coords,
+            },
+            allowed=(201, 400),
+        )
         if response.status_code == 201:
             self.annotations.append(response.json()["id"])
 
@@ -207,44 +256,59 @@ class StatsMachine(RuleBasedStateMachine):
     @rule(data=st.data(), coords=coordinates)
     def annotate(self, data, coords):
         """Any item, split and label the machine knows: often refused (400), never a 5xx."""
-        self._annotate(data.draw(st.sampled_from(self.items)),
-                       data.draw(st.sampled_from(self.splits)),
-                       data.draw(st.sampled_from(self.labels)), coords)
+        self._annotate(
+            data.draw(st.sampled_from(self.items)),
+            data.draw(st.sampled_from(self.splits)),
+            data.draw(st.sampled_from(self.labels)),
+            coords,
+        )
 
     @_have("labels")
     @rule(data=st.data(), coords=coordinates)
     def annotate_a_member(self, data, coords):
         """Annotate an existing (item, split) membership with a live label: succeeds."""
         pairs = sorted(
-            ItemSplit.objects.filter(split__version_id=self.version_id)
-            .values_list("item__name", "split__name", "item_id", "split_id")
+            ItemSplit.objects.filter(split__version_id=self.version_id).values_list(
+                "item__name", "split__name", "item_id", "split_id"
+            )
         )
         labels = list(self.version.labels.order_by("index").values_list("id", flat=True))
         if pairs and labels:
             _, _, item, split = data.draw(st.sampled_from(pairs))
-            self._annotate(str(item), str(split), str(data.draw(st.sampled_from(labels))),
-                           coords)
+            self._annotate(str(item), str(split), str(data.draw(st.sampled_from(labels))), coords)
 
     @_have("annotations", "labels")
     @rule(data=st.data())
     def relabel(self, data):
         annotation = data.draw(st.sampled_from(self.annotations))
-        self.call("put", self.url("annotation-detail", pk=annotation),
-                  {"label_id": data.draw(st.sampled_from(self.labels))}, allowed=(200, 400, 404))
+        self.call(
+            "put",
+            self.url("annotation-detail", pk=annotation),
+            {"label_id": data.draw(st.sampled_from(self.labels))},
+            allowed=(200, 400, 404),
+        )
 
     @_have("annotations", "splits")
     @rule(data=st.data())
     def move_to_split(self, data):
         annotation = data.draw(st.sampled_from(self.annotations))
-        self.call("put", self.url("annotation-detail", pk=annotation),
-                  {"split_id": data.draw(st.sampled_from(self.splits))}, allowed=(200, 400, 404))
+        self.call(
+            "put",
+            self.url("annotation-detail", pk=annotation),
+            {"split_id": data.draw(st.sampled_from(self.splits))},
+            allowed=(200, 400, 404),
+        )
 
     @_have("annotations")
     @rule(data=st.data(), coords=coordinates)
     def change_coordinates(self, data, coords):
         annotation = data.draw(st.sampled_from(self.annotations))
-        self.call("put", self.url("annotation-detail", pk=annotation), {"coordinates": coords},
-                  allowed=(200, 404))
+        self.call(
+            "put",
+            self.url("annotation-detail", pk=annotation),
+            {"coordinates": coords},
+            allowed=(200, 404),
+        )
 
     @_have("annotations")
     @rule(data=st.data())
@@ -265,8 +329,9 @@ class StatsMachine(RuleBasedStateMachine):
         split_row = DatasetSplit.objects.get(pk=split)
         expected = label_stats_recount(split_ids=[split_row.pk])
         label_ids = list(self.version.labels.order_by("index").values_list("id", flat=True))
-        wanted = [expected[(split_row.pk, LabelStat.Kind.LABEL, label_id)]
-                  for label_id in label_ids]
+        wanted = [
+            expected[(split_row.pk, LabelStat.Kind.LABEL, label_id)] for label_id in label_ids
+        ]
         wanted.append(expected[(split_row.pk, LabelStat.Kind.UNLABELLED, None)])
         got = response.json()
         assert [r["label_id"] for r in got] == [str(i) for i in label_ids] + [""]
@@ -299,7 +364,13 @@ def test_the_property_catches_a_write_that_bypasses_the_stats(db, monkeypatch):
         return annotation
 
     monkeypatch.setattr(services, "annotation_delete", bypass)
-    quick = settings(PROFILE, max_examples=100, phases=[Phase.generate], derandomize=True,
-                     database=None, print_blob=False)
+    quick = settings(
+        PROFILE,
+        max_examples=100,
+        phases=[Phase.generate],
+        derandomize=True,
+        database=None,
+        print_blob=False,
+    )
     with pytest.raises(AssertionError, match="Drift"):
         run_state_machine_as_test(StatsMachine, settings=quick)

@@ -18,14 +18,19 @@ READ_QUERIES = 3
 
 
 def _urls(split):
-    kwargs = {"dataset_id": split.version.dataset_id, "version_id": split.version_id,
-              "split_id": split.pk}
+    kwargs = {
+        "dataset_id": split.version.dataset_id,
+        "version_id": split.version_id,
+        "split_id": split.pk,
+    }
     return [reverse("label-stats", kwargs=kwargs), reverse("split-total", kwargs=kwargs)]
 
 
 def _grow(version, split, labels: int, items: int) -> None:
-    made = [LabelFactory(version=version, name=f"label-{version.labels.count()}-{n}")
-            for n in range(labels)]
+    made = [
+        LabelFactory(version=version, name=f"label-{version.labels.count()}-{n}")
+        for n in range(labels)
+    ]
     for n in range(items):
         item = ItemFactory(dataset_version=version, splits=[split])
         if n % 3:

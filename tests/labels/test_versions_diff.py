@@ -29,11 +29,21 @@ def world(version, splits):
     """cat / dog labels; annotated, unlabelled, regional and multi-split items."""
     cat = LabelFactory(version=version, name="cat", color="#112233", shortcut="c")
     dog = LabelFactory(version=version, name="dog")
-    label_services.add_inferences(split=splits["train"], user=None, inferences=(
-        [{"name": f"cat-{i}", "prediction": "cat"} for i in range(6)]
-        + [{"name": f"dog-{i}", "prediction": "dog"} for i in range(3)]))
-    both = ItemFactory(dataset_version=version, name="both", text="hello", group="g1",
-                       splits=[splits["valid"], splits["test"]])
+    label_services.add_inferences(
+        split=splits["train"],
+        user=None,
+        inferences=(
+            [{"name": f"cat-{i}", "prediction": "cat"} for i in range(6)]
+            + [{"name": f"dog-{i}", "prediction": "dog"} for i in range(3)]
+        ),
+    )
+    both = ItemFactory(
+        dataset_version=version,
+        name="both",
+        text="hello",
+        group="g1",
+        splits=[splits["valid"], splits["test"]],
+    )
     AnnotationFactory(item=both, split=splits["valid"], label=dog)
     AnnotationFactory(item=both, split=splits["test"], label=cat, coordinates="[0,0,5,5]")
     ItemFactory.create_batch(2, dataset_version=version, splits=[splits["test"]])
@@ -43,25 +53,41 @@ def world(version, splits):
 
 def stats_by_name(version):
     return sorted(
-        (row.split.name, row.kind, row.label.name if row.label else "", row.count,
-         row.annotation_count, row.item_count)
-        for row in LabelStat.objects.filter(split__version=version).select_related(
-            "split", "label")
+        (
+            row.split.name,
+            row.kind,
+            row.label.name if row.label else "",
+            row.count,
+            row.annotation_count,
+            row.item_count,
+        )
+        for row in LabelStat.objects.filter(split__version=version).select_related("split", "label")
     )
 
 
 def content(version):
     """The version's contents by name, independent of ids."""
-    items = list(Item.objects.filter(dataset_version=version).order_by("created_at", "id")
-                 .values_list("name", "text", "group", "content_hash", "created_at"))
-    memberships = sorted(ItemSplit.objects.filter(split__version=version).values_list(
-        "item__name", "split__name"))
-    annotations = sorted(Annotation.objects.filter(split__version=version).values_list(
-        "item__name", "split__name", "label__name", "coordinates", "created_at"))
-    labels = list(Label.objects.filter(version=version).values_list(
-        "name", "index", "color", "shortcut"))
-    splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id")
-                  .values_list("name", flat=True))
+    items = list(
+        Item.objects.filter(dataset_version=version)
+        .order_by("created_at", "id")
+        .values_list("name", "text", "group", "content_hash", "created_at")
+    )
+    memberships = sorted(
+        ItemSplit.objects.filter(split__version=version).values_list("item__name", "split__name")
+    )
+    annotations = sorted(
+        Annotation.objects.filter(split__version=version).values_list(
+            "item__name", "split__name", "label__name", "coordinates", "created_at"
+        )
+    )
+    labels = list(
+        Label.objects.filter(version=version).values_list("name", "index", "color", "shortcut")
+    )
+    splits = list(
+        DatasetSplit.objects.filter(version=version)
+        .order_by("created_at", "id")
+        .values_list("name", flat=True)
+    )
     return items, memberships, annotations, labels, splits
 
 
@@ -76,11 +102,14 @@ def test_duplicate_copies_everything_with_exact_stats(user, version, world):
     assert_stats_exact()
     copy_splits = list(copy.splits.values_list("pk", flat=True))
     recount = label_stats_recount(split_ids=copy_splits)
-    stored = {(r.split_id, r.kind, r.label_id): (r.annotation_count, r.item_count)
-              for r in LabelStat.objects.filter(split_id__in=copy_splits)}
+    stored = {
+        (r.split_id, r.kind, r.label_id): (r.annotation_count, r.item_count)
+        for r in LabelStat.objects.filter(split_id__in=copy_splits)
+    }
     assert {k: (v.annotation_count, v.item_count) for k, v in recount.items()} == stored
     assert not set(Item.objects.filter(dataset_version=copy).values_list("pk", flat=True)) & set(
-        Item.objects.filter(dataset_version=version).values_list("pk", flat=True))
+        Item.objects.filter(dataset_version=version).values_list("pk", flat=True)
+    )
 
 
 def test_the_copy_is_independent_of_its_source(user, version, splits, world):
@@ -107,8 +136,9 @@ def test_diff_counts_per_split_and_label(user, version, splits, world):
     extra = label_services.split_create(version=copy, user=None, name="extra")
     label_services.split_delete(split=copy.splits.get(name="valid"))
     item = label_services.item_create(version=copy, user=None, split_ids=[extra.pk])
-    label_services.annotation_create(version=copy, user=None, label_id=bird.pk,
-                                     item_id=item.pk, split_id=extra.pk)
+    label_services.annotation_create(
+        version=copy, user=None, label_id=bird.pk, item_id=item.pk, split_id=extra.pk
+    )
 
     diff = version_diff(base=version, other=copy)
     by_split = {s.name: s for s in diff.splits}
@@ -117,8 +147,12 @@ def test_diff_counts_per_split_and_label(user, version, splits, world):
     assert (by_split["extra"].in_base, by_split["extra"].in_other) == (False, True)
     train = {(r.kind, r.label): r for r in by_split["train"].rows}
     assert [(r.kind, r.label) for r in by_split["train"].rows] == [
-        ("label", "cat"), ("label", "dog"), ("label", "bird"), ("unlabelled", ""),
-        ("total", "")]
+        ("label", "cat"),
+        ("label", "dog"),
+        ("label", "bird"),
+        ("unlabelled", ""),
+        ("total", ""),
+    ]
     assert (train[("label", "cat")].base, train[("label", "cat")].other) == ((6, 6), (6, 6))
     assert train[("label", "dog")].base == (3, 3)
     assert train[("label", "dog")].other is None  # the label is gone from the copy
@@ -137,32 +171,50 @@ def test_diff_counts_per_split_and_label(user, version, splits, world):
 
 
 def new_url(version):
-    return reverse("version-duplicate", kwargs={"dataset_id": version.dataset_id,
-                                                "version_id": version.pk})
+    return reverse(
+        "version-duplicate", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
+    )
 
 
 def diff_url(version, other):
-    return reverse("version-diff", kwargs={"dataset_id": version.dataset_id,
-                                           "version_id": version.pk, "other_id": other.pk})
+    return reverse(
+        "version-diff",
+        kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, "other_id": other.pk},
+    )
 
 
 def test_api_duplicate_answers_the_new_version_like_the_sdk_expects(api, version, world):
     # The SDK posts a DatasetVersion with nulls and no Content-Type.
-    body = {"id": None, "name": None, "description": None, "dataset_id": str(version.dataset_id),
-            "labels": [], "splits": [], "config": None}
+    body = {
+        "id": None,
+        "name": None,
+        "description": None,
+        "dataset_id": str(version.dataset_id),
+        "labels": [],
+        "splits": [],
+        "config": None,
+    }
     response = api.generic("POST", new_url(version), json.dumps(body), content_type="")
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["name"] == "v2" and data["dataset_id"] == str(version.dataset_id)
     assert [lb["name"] for lb in data["labels"]] == ["cat", "dog"]
     assert [s["name"] for s in data["splits"]] == ["train", "valid", "test"]
-    items = api.get(reverse("item-list", kwargs={"dataset_id": version.dataset_id,
-                                                 "version_id": data["id"]}),
-                    {"pageSize": 100})
+    items = api.get(
+        reverse("item-list", kwargs={"dataset_id": version.dataset_id, "version_id": data["id"]}),
+        {"pageSize": 100},
+    )
     assert items.status_code == 200 and len(items.json()) == 13
-    stats = api.get(reverse("split-total", kwargs={
-        "dataset_id": version.dataset_id, "version_id": data["id"],
-        "split_id": data["splits"][0]["id"]})).json()
+    stats = api.get(
+        reverse(
+            "split-total",
+            kwargs={
+                "dataset_id": version.dataset_id,
+                "version_id": data["id"],
+                "split_id": data["splits"][0]["id"],
+            },
+        )
+    ).json()
     assert (stats["item_count"], stats["annotation_count"]) == (9, 9)
     assert_stats_exact()
 
@@ -199,38 +251,50 @@ def test_api_diff(api, user, version, splits, world):
 def test_api_diff_only_within_the_dataset(api, user, version, world):
     mine_elsewhere = DatasetFactory(owner=user).versions.get()
     assert api.get(diff_url(version, mine_elsewhere)).status_code == 404
-    bad = reverse("version-diff", kwargs={"dataset_id": version.dataset_id,
-                                          "version_id": version.pk, "other_id": "x"})
+    bad = reverse(
+        "version-diff",
+        kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, "other_id": "x"},
+    )
     assert api.get(bad).status_code == 404
     stranger = client_for(UserFactory())
     assert stranger.get(diff_url(version, version)).status_code == 404
 
 
-def test_diff_reads_a_fixed_number_of_queries(user, version, splits, world,
-                                              django_assert_num_queries):
+def test_diff_reads_a_fixed_number_of_queries(
+    user, version, splits, world, django_assert_num_queries
+):
     copy = version_duplicate(version=version, user=user)
     with django_assert_num_queries(6):
         version_diff(base=version, other=copy)
     for name in ("bird", "fish", "frog"):
         label = LabelFactory(version=copy, name=name)
         item = ItemFactory(dataset_version=copy, splits=[copy.splits.get(name="test")])
-        label_services.annotation_create(version=copy, user=None, label_id=label.pk,
-                                         item_id=item.pk, split_id=item.splits.get().pk)
+        label_services.annotation_create(
+            version=copy,
+            user=None,
+            label_id=label.pk,
+            item_id=item.pk,
+            split_id=item.splits.get().pk,
+        )
     label_services.split_create(version=copy, user=None, name="holdout")
     with django_assert_num_queries(6):
         version_diff(base=version, other=copy)
 
 
-def test_diff_api_query_count_does_not_grow_with_rows(api, user, version, splits, world,
-                                                      django_assert_max_num_queries):
+def test_diff_api_query_count_does_not_grow_with_rows(
+    api, user, version, splits, world, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     copy = version_duplicate(version=version, user=user)
     with CaptureQueriesContext(connection) as first:
         assert api.get(diff_url(version, copy)).status_code == 200
-    label_services.add_inferences(split=copy.splits.get(name="train"), user=None, inferences=[
-        {"name": f"more-{i}", "prediction": "dog"} for i in range(30)])
+    label_services.add_inferences(
+        split=copy.splits.get(name="train"),
+        user=None,
+        inferences=[{"name": f"more-{i}", "prediction": "dog"} for i in range(30)],
+    )
     LabelFactory(version=copy, name="newt")
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert api.get(diff_url(version, copy)).status_code == 200

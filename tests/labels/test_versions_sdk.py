@@ -16,8 +16,11 @@ def test_sdk_duplicate_dataset_version_reads_the_copy_back(live_server):
     version = dataset.versions.get()
     train = version.splits.get(name="train")
     LabelFactory(version=version, name="cat")
-    label_services.add_inferences(split=train, user=None, inferences=[
-        {"name": f"c{i}", "prediction": "cat"} for i in range(3)])
+    label_services.add_inferences(
+        split=train,
+        user=None,
+        inferences=[{"name": f"c{i}", "prediction": "cat"} for i in range(3)],
+    )
     ItemFactory(dataset_version=version, splits=[train])
     client = logged_in(live_server.url + "/api/v1/", owner)
 
@@ -30,5 +33,7 @@ def test_sdk_duplicate_dataset_version_reads_the_copy_back(live_server):
     copy_train = next(s for s in copy.splits if s.name == "train")
     rows = client.get_label_stats(str(dataset.pk), copy.id, copy_train.id)
     assert sorted((r.label_id != "", r.item_count, r.annotation_count) for r in rows) == [
-        (False, 1, 0), (True, 3, 3)]
+        (False, 1, 0),
+        (True, 3, 3),
+    ]
     assert_stats_exact()

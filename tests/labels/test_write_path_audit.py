@@ -13,8 +13,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["seeme", "splits", "labels"]
-WRITES = {"create", "bulk_create", "update", "bulk_update", "delete", "get_or_create",
-          "update_or_create"}
+WRITES = {
+    "create",
+    "bulk_create",
+    "update",
+    "bulk_update",
+    "delete",
+    "get_or_create",
+    "update_or_create",
+}
 SERVICES = ("labels/services/",)
 ALLOWED = {
     # LabelStat rows: the engine (which also copies a version's rows for a duplicate) and
@@ -57,8 +64,12 @@ def _violations() -> list[str]:
                     continue
                 if model in ALLOWED:
                     allowed = ALLOWED[model]
-                elif model in CREATE_DELETE_ONLY and methods[0] in {"create", "bulk_create",
-                                                                    "delete", "get_or_create"}:
+                elif model in CREATE_DELETE_ONLY and methods[0] in {
+                    "create",
+                    "bulk_create",
+                    "delete",
+                    "get_or_create",
+                }:
                     allowed = CREATE_DELETE_ONLY[model]
                 else:
                     continue

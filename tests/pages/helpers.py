@@ -32,14 +32,17 @@ def build_world(owner, name="pets") -> World:
     world = World(dataset, version, splits, labels)
     train, valid = splits["train"], splits["valid"]
     for name, split in [("a.jpg", train), ("b.jpg", train), ("c.jpg", train), ("d.jpg", valid)]:
-        world.items[name] = ItemFactory(dataset_version=version, name=name, splits=[split],
-                                        text=f"The text of {name}")
+        world.items[name] = ItemFactory(
+            dataset_version=version, name=name, splits=[split], text=f"The text of {name}"
+        )
     AnnotationFactory(item=world.items["a.jpg"], split=train, label=labels["cat"])
     AnnotationFactory(item=world.items["b.jpg"], split=train, label=labels["cat"])
-    AnnotationFactory(item=world.items["b.jpg"], split=train, label=labels["cat"],
-                      coordinates="[1, 2, 3, 4]")
-    AnnotationFactory(item=world.items["b.jpg"], split=train, label=labels["dog"],
-                      coordinates="[5, 6, 7, 8]")
+    AnnotationFactory(
+        item=world.items["b.jpg"], split=train, label=labels["cat"], coordinates="[1, 2, 3, 4]"
+    )
+    AnnotationFactory(
+        item=world.items["b.jpg"], split=train, label=labels["dog"], coordinates="[5, 6, 7, 8]"
+    )
     AnnotationFactory(item=world.items["d.jpg"], split=valid, label=labels["dog"])
     return world
 

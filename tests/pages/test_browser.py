@@ -23,8 +23,15 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("SEEME_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LAPTOP = {"width": 1280, "height": 800}
 NARROW = {"width": 390, "height": 844}
@@ -61,8 +68,7 @@ def api(browser, live_server, demo):
     """An HTTP client of the live API, with a key from POST /api/v1/login (demo login)."""
     playwright, _ = browser
     anonymous = playwright.request.new_context(base_url=live_server.url)
-    login = anonymous.post("/api/v1/login",
-                           data={"username": "demo", "password": "demo-password"})
+    login = anonymous.post("/api/v1/login", data={"username": "demo", "password": "demo-password"})
     assert login.ok, login.text()
     key = login.json()["apikey"]
     anonymous.dispose()
@@ -95,8 +101,13 @@ def sign_in(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Datasets")
 
 
-TICKET_LABELS = [("billing", "#4e79a7"), ("bug", "#e15759"), ("feature request", "#59a14f"),
-                 ("question", "#f28e2b"), ("spam", "#9c755f")]
+TICKET_LABELS = [
+    ("billing", "#4e79a7"),
+    ("bug", "#e15759"),
+    ("feature request", "#59a14f"),
+    ("question", "#f28e2b"),
+    ("spam", "#9c755f"),
+]
 TICKETS = [
     "I was charged twice for my subscription this month, please refund the second payment.",
     "The export button does nothing on Firefox; the console shows a 500 from /export.",
@@ -117,29 +128,45 @@ def seed_screens() -> None:
     colleague = UserFactory(username="grace")
     rng = random.Random(3)
     tickets = label_services.dataset_create(
-        owner=colleague, name="Support tickets", content_type=ContentType.TEXT,
+        owner=colleague,
+        name="Support tickets",
+        content_type=ContentType.TEXT,
         description="Customer e-mails, labelled by topic for the triage model.",
-        default_splits=True, multi_label=False,
+        default_splits=True,
+        multi_label=False,
     )
     version = tickets.versions.get()
     splits = list(version.splits.order_by("created_at"))
-    labels = [label_services.label_create(version=version, user=colleague, name=n, color=c)
-              for n, c in TICKET_LABELS]
+    labels = [
+        label_services.label_create(version=version, user=colleague, name=n, color=c)
+        for n, c in TICKET_LABELS
+    ]
     for i in range(60):
         split = splits[0] if i % 5 < 3 else splits[1] if i % 5 == 3 else splits[2]
         item = label_services.item_create(
-            version=version, user=colleague, name=f"ticket-{1040 + i}.txt", extension="txt",
-            text=TICKETS[i % len(TICKETS)], split_ids=[split.pk],
+            version=version,
+            user=colleague,
+            name=f"ticket-{1040 + i}.txt",
+            extension="txt",
+            text=TICKETS[i % len(TICKETS)],
+            split_ids=[split.pk],
         )
         if rng.random() < 0.8:
             label = labels[i % len(TICKETS) % len(labels)]
-            label_services.annotation_create(version=version, user=colleague,
-                                             label_id=label.pk, item_id=item.pk,
-                                             split_id=split.pk)
+            label_services.annotation_create(
+                version=version,
+                user=colleague,
+                label_id=label.pk,
+                item_id=item.pk,
+                split_id=split.pk,
+            )
     dataset_share(dataset=tickets, identifier="demo", role=Role.ANNOTATOR)
-    signs = label_services.dataset_create(owner=colleague, name="Street signs",
-                                          description="Dash-cam frames with traffic signs.",
-                                          default_splits=True)
+    signs = label_services.dataset_create(
+        owner=colleague,
+        name="Street signs",
+        description="Dash-cam frames with traffic signs.",
+        default_splits=True,
+    )
     dataset_share(dataset=signs, identifier="demo", role=Role.VIEWER)
 
 
@@ -218,18 +245,20 @@ def test_walk_from_sign_in_to_items_with_the_apis_numbers(page, api):
     follow(page, page.locator(f'a.tile[data-split-id="{train["id"]}"]'))
     expect(page.get_by_role("heading", level=1)).to_have_text("train")
     shoot(page, "split")
-    stats = {row["label_id"] or "unlabelled": row
-             for row in api.get(f"{base}/labels/splits/{train['id']}").json()}
+    stats = {
+        row["label_id"] or "unlabelled": row
+        for row in api.get(f"{base}/labels/splits/{train['id']}").json()
+    }
     total = api.get(f"{base}/labels/stats/splits/{train['id']}").json()
     expect(page.locator('[data-total="items"]')).to_have_text(str(total["item_count"]))
-    expect(page.locator('[data-total="annotations"]')).to_have_text(
-        str(total["annotation_count"]))
+    expect(page.locator('[data-total="annotations"]')).to_have_text(str(total["annotation_count"]))
     for key, row in stats.items():
         li = page.locator(f'#label-bars li[data-label-id="{key}"]')
         expect(li.locator('[data-count="items"]')).to_have_text(str(row["item_count"]))
         if key != "unlabelled":
             expect(li.locator('[data-count="annotations"]')).to_have_text(
-                str(row["annotation_count"]))
+                str(row["annotation_count"])
+            )
 
     # A label's row lists exactly its items, each wearing the label's chip.
     cat = next(label for label in labels.values() if label["name"] == "cat")
@@ -255,7 +284,8 @@ def test_walk_from_sign_in_to_items_with_the_apis_numbers(page, api):
     item_id = first.get_attribute("data-item-id")
     follow(page, first.get_by_role("link"))
     expect(page.locator(f'#item-splits [data-split-id="{train["id"]}"]')).to_contain_text(
-        "Unlabelled in this split")
+        "Unlabelled in this split"
+    )
     follow(page, page.get_by_role("link", name="← Back to the items"))
     assert "onlyUnlabelled=true" in page.url
     assert item_id in {li.get_attribute("data-item-id") for li in page.locator("#items > li").all()}

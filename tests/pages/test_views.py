@@ -32,8 +32,9 @@ def urls(world) -> dict[str, str]:
     return {
         "dataset": reverse("seeme:dataset-detail", kwargs={"dataset_id": world.dataset.pk}),
         "version": reverse("seeme:version-detail", kwargs=ids),
-        "split": reverse("splits:split-detail",
-                         kwargs={**ids, "split_id": world.splits["train"].pk}),
+        "split": reverse(
+            "splits:split-detail", kwargs={**ids, "split_id": world.splits["train"].pk}
+        ),
         "items": reverse("seeme:item-list", kwargs=ids),
         "item": reverse("seeme:item-detail", kwargs={**ids, "item_id": world.items["b.jpg"].pk}),
         "csv": reverse("labels:stats-csv", kwargs=ids),
@@ -41,8 +42,9 @@ def urls(world) -> dict[str, str]:
 
 
 def api_csv_url(world) -> str:
-    return reverse("label-stats-csv", kwargs={"dataset_id": world.dataset.pk,
-                                              "version_id": world.version.pk})
+    return reverse(
+        "label-stats-csv", kwargs={"dataset_id": world.dataset.pk, "version_id": world.version.pk}
+    )
 
 
 # -- access -----------------------------------------------------------------------------------
@@ -90,12 +92,16 @@ def test_ids_of_another_parent_are_404(world, user):
     client = page_client(user)
     mine = {"dataset_id": world.dataset.pk, "version_id": world.version.pk}
     crossed = [
-        reverse("seeme:version-detail", kwargs={"dataset_id": other.dataset.pk,
-                                                "version_id": world.version.pk}),
+        reverse(
+            "seeme:version-detail",
+            kwargs={"dataset_id": other.dataset.pk, "version_id": world.version.pk},
+        ),
         reverse("splits:split-detail", kwargs={**mine, "split_id": other.splits["train"].pk}),
         reverse("seeme:item-detail", kwargs={**mine, "item_id": other.items["a.jpg"].pk}),
-        reverse("labels:stats-csv", kwargs={"dataset_id": other.dataset.pk,
-                                            "version_id": world.version.pk}),
+        reverse(
+            "labels:stats-csv",
+            kwargs={"dataset_id": other.dataset.pk, "version_id": world.version.pk},
+        ),
     ]
     for url in crossed:
         assert client.get(url).status_code == 404, url
@@ -160,8 +166,9 @@ def test_the_demo_login_works_on_the_login_page(settings):
 
     call_command("seed_demo", items=4, stdout=io.StringIO())
     client = page_client(None)
-    response = client.post(reverse("login"), {"username": "demo", "password": "demo-password"},
-                           follow=True)
+    response = client.post(
+        reverse("login"), {"username": "demo", "password": "demo-password"}, follow=True
+    )
     assert response.status_code == 200
     assert b"Pets (demo)" in response.content
     settings.DEBUG = True
@@ -186,8 +193,10 @@ def test_datasets_page_lists_counts_newest_first_and_searches(world, user, other
     assert "not shared" not in body
     rows = re.findall(r'<tr data-dataset-id="([^"]+)">(.*?)</tr>', body, re.S)
     counts = {
-        dataset_id: (re.search(r'data-count="items">([^<]*)<', row).group(1),
-                     re.search(r'data-count="labels">([^<]*)<', row).group(1))
+        dataset_id: (
+            re.search(r'data-count="items">([^<]*)<', row).group(1),
+            re.search(r'data-count="labels">([^<]*)<', row).group(1),
+        )
         for dataset_id, row in rows
     }
     assert counts == {str(newer.pk): ("0", "1"), str(older.pk): ("4", "2")}
@@ -248,14 +257,14 @@ def test_version_page_does_not_recount(world, user):
 def test_version_chart_legend_switch_and_links(world, user):
     v2 = VersionFactory(dataset=world.dataset, name="v2")
     body = page_client(user).get(urls(world)["version"]).content.decode()
-    svg = body[body.index('<figure class="chart">'):body.index("</figure>")]
+    svg = body[body.index('<figure class="chart">') : body.index("</figure>")]
     assert '<title id="chart-title">' in svg
     assert 'fill="#4e79a7"' in svg and 'fill="#f28e2b"' in svg and "url(#hatch)" in svg
     assert "<title>train, cat: 2 items (66.7%), 3 annotations</title>" in svg
     assert "<title>train, unlabelled: 1 items (33.3%)</title>" in svg
     # three splits x (two labels + unlabelled) bars
     assert svg.count('role="listitem"') == 9
-    legend = body[body.index('class="legend"'):]
+    legend = body[body.index('class="legend"') :]
     assert legend.index(">cat<") < legend.index(">dog<") < legend.index(">unlabelled<")
     ids = {"dataset_id": world.dataset.pk, "version_id": world.version.pk}
     assert f'href="{reverse("seeme:version-detail", kwargs={**ids, "version_id": v2.pk})}"' in body
@@ -279,8 +288,9 @@ def test_label_colours_cannot_break_out_of_style_attributes(world, user):
 @pytest.mark.django_db
 def test_a_version_without_splits_says_so(world, user):
     empty = VersionFactory(dataset=world.dataset, name="empty")
-    url = reverse("seeme:version-detail", kwargs={"dataset_id": world.dataset.pk,
-                                                  "version_id": empty.pk})
+    url = reverse(
+        "seeme:version-detail", kwargs={"dataset_id": world.dataset.pk, "version_id": empty.pk}
+    )
     response = page_client(user).get(url)
     assert response.status_code == 200
     assert b"This version has no splits" in response.content
@@ -293,10 +303,14 @@ def test_a_version_without_splits_says_so(world, user):
 def test_split_page_bars_show_both_counts_and_link_to_the_items(world, user):
     train = world.splits["train"]
     body = page_client(user).get(urls(world)["split"]).content.decode()
-    items_url = reverse("seeme:item-list", kwargs={"dataset_id": world.dataset.pk,
-                                                   "version_id": world.version.pk})
-    rows = dict(re.findall(r'<li (?:class="bars__unlabelled" )?data-label-id="([^"]+)">(.*?)</li>',
-                           body, re.S))
+    items_url = reverse(
+        "seeme:item-list", kwargs={"dataset_id": world.dataset.pk, "version_id": world.version.pk}
+    )
+    rows = dict(
+        re.findall(
+            r'<li (?:class="bars__unlabelled" )?data-label-id="([^"]+)">(.*?)</li>', body, re.S
+        )
+    )
     for stat in LabelStat.objects.filter(split=train).exclude(kind=LabelStat.Kind.TOTAL):
         key = str(stat.label_id) if stat.label_id else "unlabelled"
         row = rows[key]
@@ -328,8 +342,9 @@ def test_item_browser_filters_like_the_api(world, user):
     cat, dog = world.labels["cat"].pk, world.labels["dog"].pk
     ids = {name: str(item.pk) for name, item in world.items.items()}
     api = client_for(user)
-    api_url = reverse("item-list", kwargs={"dataset_id": world.dataset.pk,
-                                           "version_id": world.version.pk})
+    api_url = reverse(
+        "item-list", kwargs={"dataset_id": world.dataset.pk, "version_id": world.version.pk}
+    )
     cases = [
         ({}, {"a.jpg", "b.jpg", "c.jpg", "d.jpg"}),
         ({"splitId": train, "labelId": cat}, {"a.jpg", "b.jpg"}),
@@ -349,8 +364,9 @@ def test_item_browser_filters_like_the_api(world, user):
 def test_item_browser_cards_have_snippets_chips_and_splits(world, user):
     url = urls(world)["items"]
     body = page_client(user).get(url, {"splitId": world.splits["train"].pk}).content.decode()
-    card = re.search(rf'data-item-id="{world.items["b.jpg"].pk}">(.*?)</article>',
-                     body, re.S).group(1)
+    card = re.search(
+        rf'data-item-id="{world.items["b.jpg"].pk}">(.*?)</article>', body, re.S
+    ).group(1)
     assert "The text of b.jpg" in card
     assert f'data-label-id="{world.labels["cat"].pk}">cat <span class="chip__count">×2' in card
     assert f'data-label-id="{world.labels["dog"].pk}">dog' in card
@@ -360,10 +376,17 @@ def test_item_browser_cards_have_snippets_chips_and_splits(world, user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("params", [
-    {"splitId": "nope"}, {"labelId": "1"}, {"onlyUnlabelled": "maybe"}, {"page": "x"},
-    {"page": "99999"}, {"name": "\x00"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"splitId": "nope"},
+        {"labelId": "1"},
+        {"onlyUnlabelled": "maybe"},
+        {"page": "x"},
+        {"page": "99999"},
+        {"name": "\x00"},
+    ],
+)
 def test_item_browser_never_fails_on_bad_input(world, user, params):
     response = page_client(user).get(urls(world)["items"], params)
     assert response.status_code == 200
@@ -391,7 +414,7 @@ def test_item_page_shows_splits_and_annotations(world, user):
     body = page_client(user).get(url).content.decode()
     assert "<h1>b.jpg</h1>" in body
     assert "The text of b.jpg" in body
-    section = body[body.index(f'data-split-id="{world.splits["train"].pk}"'):]
+    section = body[body.index(f'data-split-id="{world.splits["train"].pk}"') :]
     assert section.count(f'data-label-id="{world.labels["cat"].pk}"') == 2
     assert section.count(f'data-label-id="{world.labels["dog"].pk}"') == 1
     assert "<code>[1, 2, 3, 4]</code>" in section and "whole item" in section
@@ -412,14 +435,32 @@ def test_csv_download_is_the_matrix(world, user):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="pets-v1-label-stats.csv"'
     rows = parse_csv(response.content)
-    assert rows[0] == ["split", "split_id", "row", "label", "label_id", "label_index",
-                       "item_count", "annotation_count", "share_of_split_items_percent"]
+    assert rows[0] == [
+        "split",
+        "split_id",
+        "row",
+        "label",
+        "label_id",
+        "label_index",
+        "item_count",
+        "annotation_count",
+        "share_of_split_items_percent",
+    ]
     body = rows[1:]
     assert len(body) == 3 * 4
     assert [r[0] for r in body[:4]] == ["train"] * 4
     assert [r[2] for r in body[:4]] == ["label", "label", "unlabelled", "total"]
-    assert body[0] == ["train", str(world.splits["train"].pk), "label", "cat",
-                       str(world.labels["cat"].pk), "0", "2", "3", "66.67"]
+    assert body[0] == [
+        "train",
+        str(world.splits["train"].pk),
+        "label",
+        "cat",
+        str(world.labels["cat"].pk),
+        "0",
+        "2",
+        "3",
+        "66.67",
+    ]
     assert body[3][5:] == ["", "3", "4", "100.00"]
     stored = stat_numbers(world.version)
     for row in body:
@@ -446,8 +487,9 @@ def test_api_csv_errors(world, user, other_user, anon):
     stranger = client_for(other_user).get(api_csv_url(world))
     assert stranger.status_code == 404 and stranger.json() == {"message": "Not found."}
     assert anon.get(api_csv_url(world)).status_code == 401
-    bad = reverse("label-stats-csv", kwargs={"dataset_id": world.dataset.pk,
-                                             "version_id": "not-a-uuid"})
+    bad = reverse(
+        "label-stats-csv", kwargs={"dataset_id": world.dataset.pk, "version_id": "not-a-uuid"}
+    )
     assert client_for(user).get(bad).status_code == 404
     as_csv = client_for(other_user).get(api_csv_url(world), HTTP_ACCEPT="text/csv")
     assert as_csv.status_code == 404 and as_csv.content == b"message\r\nNot found.\r\n"
@@ -486,11 +528,11 @@ def sized_world(owner, n: int):
 # Session and user: 2; then the page's own queries.
 EXPECTED_QUERIES = {
     "datasets": 2 + 2,  # count, page
-    "version": 2 + 5,   # version, versions, splits, labels, stats
-    "split": 2 + 4,     # version, splits, total row, stat rows
-    "items": 2 + 7,     # version, splits, labels, count, page, annotations, memberships
-    "item": 2 + 5,      # version, item, splits, memberships, annotations
-    "csv": 2 + 4,       # version, splits, labels, stats
+    "version": 2 + 5,  # version, versions, splits, labels, stats
+    "split": 2 + 4,  # version, splits, total row, stat rows
+    "items": 2 + 7,  # version, splits, labels, count, page, annotations, memberships
+    "item": 2 + 5,  # version, item, splits, memberships, annotations
+    "csv": 2 + 4,  # version, splits, labels, stats
 }
 
 

@@ -19,8 +19,16 @@ from tests.factories import PASSWORD, UserFactory
 User = get_user_model()
 
 USER_FIELDS = {"id", "username", "name", "email", "firstname", "apikey"}
-KEY_FIELDS = {"id", "created_at", "updated_at", "name", "key_prefix", "key", "expires_at",
-              "last_used_at"}
+KEY_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "name",
+    "key_prefix",
+    "key",
+    "expires_at",
+    "last_used_at",
+}
 
 
 def bearer(raw: str) -> APIClient:
@@ -38,8 +46,9 @@ def can_list_datasets(client: APIClient) -> bool:
 
 def test_login_returns_user_with_a_working_new_key(anon, user):
     keys_before = APIKey.objects.filter(user=user).count()
-    response = anon.post(reverse("login-api"), {"username": user.username, "password": PASSWORD},
-                         format="json")
+    response = anon.post(
+        reverse("login-api"), {"username": user.username, "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     body = response.json()
     assert set(body) == USER_FIELDS
@@ -53,16 +62,20 @@ def test_login_returns_user_with_a_working_new_key(anon, user):
 
 def test_login_strings_are_never_null(anon, db):
     bare = User.objects.create_user(username="bare", password=PASSWORD)  # no email, no names
-    body = anon.post(reverse("login-api"), {"username": "bare", "password": PASSWORD},
-                     format="json").json()
+    body = anon.post(
+        reverse("login-api"), {"username": "bare", "password": PASSWORD}, format="json"
+    ).json()
     assert body["email"] == "" and body["firstname"] == "" and body["name"] == ""
     assert bare.api_keys.count() == 1
 
 
-@pytest.mark.parametrize("creds", [
-    {"username": "nobody", "password": PASSWORD},
-    {"username": "USER", "password": "wrong password"},
-])
+@pytest.mark.parametrize(
+    "creds",
+    [
+        {"username": "nobody", "password": PASSWORD},
+        {"username": "USER", "password": "wrong password"},
+    ],
+)
 def test_login_with_wrong_credentials_is_401_json(anon, user, creds):
     creds = {**creds, "username": creds["username"].replace("USER", user.username)}
     response = anon.post(reverse("login-api"), creds, format="json")
@@ -94,8 +107,13 @@ def test_logout_needs_auth(anon):
 
 # -- register --------------------------------------------------------------------------------
 
-REGISTRATION = {"username": "grace", "email": "grace@example.com",
-                "password": "a-long-enough-passphrase", "firstname": "Grace", "name": "Hopper"}
+REGISTRATION = {
+    "username": "grace",
+    "email": "grace@example.com",
+    "password": "a-long-enough-passphrase",
+    "firstname": "Grace",
+    "name": "Hopper",
+}
 
 
 def test_register_creates_the_user_with_a_key(anon, db):
@@ -106,8 +124,7 @@ def test_register_creates_the_user_with_a_key(anon, db):
     assert all(isinstance(v, str) for v in body.values())
     user = User.objects.get(username="grace")
     assert body["id"] == str(user.pk)
-    assert (user.email, user.first_name, user.last_name) == ("grace@example.com", "Grace",
-                                                             "Hopper")
+    assert (user.email, user.first_name, user.last_name) == ("grace@example.com", "Grace", "Hopper")
     assert user.check_password(REGISTRATION["password"])
     assert can_list_datasets(bearer(body["apikey"]))
 
@@ -120,17 +137,20 @@ def test_register_closed_by_setting_is_403_json(anon, db, settings):
     assert not User.objects.exists()
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"username": "taken"}, "username"),
-    ({"username": "TAKEN"}, "username"),
-    ({"email": "taken@example.com"}, "email"),
-    ({"password": "short"}, "password"),
-    ({"password": "password123"}, "password"),
-    ({"password": "12345678901"}, "password"),
-    ({"email": "not-an-email"}, "email"),
-    ({"username": "has space"}, "username"),
-    ({"username": ""}, "username"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"username": "taken"}, "username"),
+        ({"username": "TAKEN"}, "username"),
+        ({"email": "taken@example.com"}, "email"),
+        ({"password": "short"}, "password"),
+        ({"password": "password123"}, "password"),
+        ({"password": "12345678901"}, "password"),
+        ({"email": "not-an-email"}, "email"),
+        ({"username": "has space"}, "username"),
+        ({"username": ""}, "username"),
+    ],
+)
 def test_register_refusals_are_400_with_message(anon, db, change, field):
     UserFactory(username="taken", email="taken@example.com")
     response = anon.post(reverse("register-api"), {**REGISTRATION, **change}, format="json")
@@ -145,8 +165,7 @@ def test_register_refusals_are_400_with_message(anon, db, change, field):
 
 
 def test_apikey_create_shows_the_key_once_and_stores_only_a_hash(api, user):
-    response = api.post(reverse("apikey-list"), {"name": "ci", "expires_in_days": 7},
-                        format="json")
+    response = api.post(reverse("apikey-list"), {"name": "ci", "expires_in_days": 7}, format="json")
     assert response.status_code == 201
     body = response.json()
     assert set(body) == KEY_FIELDS
@@ -212,10 +231,18 @@ def test_applications_is_an_empty_list(api):
     assert response.json() == []
 
 
-@pytest.mark.parametrize("header", [
-    None, "Bearer", "Bearer nope", "Bearer sm_not-a-real-key", "Bearer a b", "Token abc",
-    "Basic dXNlcjpwYXNz",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "Bearer",
+        "Bearer nope",
+        "Bearer sm_not-a-real-key",
+        "Bearer a b",
+        "Token abc",
+        "Basic dXNlcjpwYXNz",
+    ],
+)
 @pytest.mark.parametrize("url_name", ["dataset-list", "applications", "apikey-list"])
 def test_missing_or_wrong_bearer_is_401_json(db, header, url_name):
     client = APIClient()
@@ -255,7 +282,13 @@ def test_createsuperuser_noinput_works_with_the_custom_user(db, monkeypatch):
     assert admin.is_superuser and admin.is_staff
     assert admin.email == "root@example.com"
     assert admin.check_password("a-long-enough-passphrase")
-    body = APIClient().post(reverse("login-api"), {"username": "root",
-                                                   "password": "a-long-enough-passphrase"},
-                            format="json").json()
+    body = (
+        APIClient()
+        .post(
+            reverse("login-api"),
+            {"username": "root", "password": "a-long-enough-passphrase"},
+            format="json",
+        )
+        .json()
+    )
     assert can_list_datasets(bearer(body["apikey"]))

@@ -20,16 +20,57 @@ from tests.factories import (
     share,
 )
 
-DATASET_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id", "notes",
-                  "multi_label", "default_splits", "content_type", "versions"}
-VERSION_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id",
-                  "dataset_id", "labels", "splits", "default_split", "config"}
-LABEL_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id",
-                "version_id", "color", "index", "shortcut"}
-SPLIT_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id",
-                "version_id"}
-SHARE_FIELDS = {"id", "created_at", "updated_at", "user_id", "username", "email", "role",
-                "role_id", "entity_type", "entity_id"}
+DATASET_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "name",
+    "description",
+    "user_id",
+    "notes",
+    "multi_label",
+    "default_splits",
+    "content_type",
+    "versions",
+}
+VERSION_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "name",
+    "description",
+    "user_id",
+    "dataset_id",
+    "labels",
+    "splits",
+    "default_split",
+    "config",
+}
+LABEL_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "name",
+    "description",
+    "user_id",
+    "version_id",
+    "color",
+    "index",
+    "shortcut",
+}
+SPLIT_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id", "version_id"}
+SHARE_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "user_id",
+    "username",
+    "email",
+    "role",
+    "role_id",
+    "entity_type",
+    "entity_id",
+}
 
 
 def no_null_names(value) -> bool:
@@ -93,8 +134,9 @@ def test_dataset_create_with_default_splits_makes_v1_with_train_valid_test(api, 
 
 
 def test_dataset_create_without_default_splits_has_empty_lists(api):
-    body = api.post(ds_url(), {"name": "Bare", "multi_label": True, "content_type": "text"},
-                    format="json").json()
+    body = api.post(
+        ds_url(), {"name": "Bare", "multi_label": True, "content_type": "text"}, format="json"
+    ).json()
     [v1] = body["versions"]
     assert v1["name"] == "v1"
     assert v1["splits"] == [] and v1["labels"] == []
@@ -129,8 +171,9 @@ def test_dataset_list_is_newest_first(api, user):
 
 
 def test_dataset_update_changes_only_given_fields(api, dataset):
-    response = api.put(ds_url(dataset), {"description": "cats and dogs", "multi_label": True},
-                       format="json")
+    response = api.put(
+        ds_url(dataset), {"description": "cats and dogs", "multi_label": True}, format="json"
+    )
     assert response.status_code == 200
     body = response.json()
     assert set(body) == DATASET_FIELDS
@@ -151,8 +194,9 @@ def test_dataset_delete_removes_everything_below_it(api, dataset, version, split
     assert api.get(ds_url(dataset)).status_code == 404
 
 
-@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": None}, {"name": 12},
-                                  {"name": "x" * 256}])
+@pytest.mark.parametrize(
+    "body", [{}, {"name": ""}, {"name": None}, {"name": 12}, {"name": "x" * 256}]
+)
 def test_dataset_name_is_required_1_to_255(api, body):
     response = api.post(ds_url(), body, format="json")
     assert response.status_code == 400
@@ -167,9 +211,16 @@ def test_dataset_name_of_255_characters_is_accepted(api):
 # -- JSON bodies without Content-Type --------------------------------------------------------
 
 
-@pytest.mark.parametrize("content_type", [None, "", "text/plain",
-                                          "application/x-www-form-urlencoded",
-                                          "application/json; charset=utf-8"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=utf-8",
+    ],
+)
 def test_json_body_is_parsed_whatever_the_content_type_says(api, user, content_type):
     body = json.dumps({"name": "Sent by the SDK", "default_splits": True})
     if content_type is None:
@@ -202,9 +253,14 @@ STALE = [None, "", "stale", "00000000-0000-0000-0000-000000000000"]
 
 @pytest.mark.parametrize("stale", STALE)
 def test_dataset_create_ignores_read_only_fields(api, user, other_user, stale):
-    body = {"name": "Pets", "id": stale, "created_at": stale, "updated_at": stale,
-            "user_id": str(other_user.pk) if stale == "stale" else stale,
-            "versions": [] if stale == "" else stale}
+    body = {
+        "name": "Pets",
+        "id": stale,
+        "created_at": stale,
+        "updated_at": stale,
+        "user_id": str(other_user.pk) if stale == "stale" else stale,
+        "versions": [] if stale == "" else stale,
+    }
     response = api.post(ds_url(), body, format="json")
     assert response.status_code == 201, response.json()
     created = response.json()
@@ -215,8 +271,13 @@ def test_dataset_create_ignores_read_only_fields(api, user, other_user, stale):
 
 def test_dataset_put_of_a_whole_fetched_body_with_stale_fields(api, user, dataset, other_user):
     body = api.get(ds_url(dataset)).json()
-    body.update(name="renamed", id=str(other_user.pk), user_id=str(other_user.pk),
-                created_at="2001-01-01T00:00:00Z", versions=None)
+    body.update(
+        name="renamed",
+        id=str(other_user.pk),
+        user_id=str(other_user.pk),
+        created_at="2001-01-01T00:00:00Z",
+        versions=None,
+    )
     response = api.put(ds_url(dataset), body, format="json")
     assert response.status_code == 200
     after = response.json()
@@ -229,9 +290,15 @@ def test_dataset_put_of_a_whole_fetched_body_with_stale_fields(api, user, datase
 @pytest.mark.parametrize("stale", STALE)
 def test_version_create_ignores_read_only_fields(api, user, dataset, stale):
     other = DatasetFactory()
-    body = {"name": "v2", "id": stale, "created_at": stale, "user_id": stale,
-            "dataset_id": str(other.pk) if stale == "stale" else stale,
-            "labels": stale, "splits": stale}
+    body = {
+        "name": "v2",
+        "id": stale,
+        "created_at": stale,
+        "user_id": stale,
+        "dataset_id": str(other.pk) if stale == "stale" else stale,
+        "labels": stale,
+        "splits": stale,
+    }
     response = api.post(versions_url(dataset), body, format="json")
     assert response.status_code == 201, response.json()
     created = response.json()
@@ -278,13 +345,19 @@ def test_version_duplicate_name_is_409(api, dataset, version):
 
 
 def test_version_update(api, dataset, version):
-    response = api.put(versions_url(dataset, version),
-                       {"name": "first", "description": "d", "config": "{}",
-                        "default_split": "train"}, format="json")
+    response = api.put(
+        versions_url(dataset, version),
+        {"name": "first", "description": "d", "config": "{}", "default_split": "train"},
+        format="json",
+    )
     assert response.status_code == 200
     body = response.json()
     assert (body["name"], body["description"], body["config"], body["default_split"]) == (
-        "first", "d", "{}", "train")
+        "first",
+        "d",
+        "{}",
+        "train",
+    )
     assert len(body["splits"]) == 3
     version.refresh_from_db()
     assert version.name == "first"
@@ -292,8 +365,7 @@ def test_version_update(api, dataset, version):
 
 @pytest.mark.parametrize("name", ["", None])
 def test_version_update_with_an_empty_name_keeps_the_name(api, dataset, version, name):
-    response = api.put(versions_url(dataset, version), {"name": name, "config": "c"},
-                       format="json")
+    response = api.put(versions_url(dataset, version), {"name": name, "config": "c"}, format="json")
     assert response.status_code == 200
     assert response.json()["name"] == "v1" and response.json()["config"] == "c"
     version.refresh_from_db()
@@ -329,12 +401,15 @@ def test_version_of_another_dataset_is_404(api, user, dataset):
 # -- sharing ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("key", "role_key", "role"), [
-    ("username", "role", "viewer"),
-    ("email", "role", "annotator"),
-    ("email", "role_id", "editor"),
-    ("username", "role_id", "viewer"),
-])
+@pytest.mark.parametrize(
+    ("key", "role_key", "role"),
+    [
+        ("username", "role", "viewer"),
+        ("email", "role", "annotator"),
+        ("email", "role_id", "editor"),
+        ("username", "role_id", "viewer"),
+    ],
+)
 def test_share_by_username_or_email_with_a_role(api, dataset, other_user, key, role_key, role):
     who = other_user.username if key == "username" else other_user.email.upper()
     response = api.post(share_url(dataset), {key: who, role_key: role}, format="json")
@@ -350,12 +425,12 @@ def test_share_by_username_or_email_with_a_role(api, dataset, other_user, key, r
     assert client_for(other_user).get(ds_url(dataset)).status_code == 200
 
 
-def test_share_without_role_is_viewer_and_sharing_again_changes_the_role(api, dataset,
-                                                                          other_user):
+def test_share_without_role_is_viewer_and_sharing_again_changes_the_role(api, dataset, other_user):
     first = api.post(share_url(dataset), {"username": other_user.username}, format="json")
     assert first.status_code == 201 and first.json()["role"] == "viewer"
-    again = api.post(share_url(dataset), {"username": other_user.username, "role": "editor"},
-                     format="json")
+    again = api.post(
+        share_url(dataset), {"username": other_user.username, "role": "editor"}, format="json"
+    )
     assert again.status_code == 200
     assert again.json()["role"] == "editor"
     assert DatasetShare.objects.get().role == Role.EDITOR
@@ -370,7 +445,8 @@ def test_share_list(api, dataset, other_user):
     rows = response.json()
     assert all(set(r) == SHARE_FIELDS for r in rows)
     assert [(r["username"], r["role"]) for r in rows] == [
-        (other_user.username, "editor"), (third.username, "viewer")
+        (other_user.username, "editor"),
+        (third.username, "viewer"),
     ]
 
 
@@ -392,15 +468,18 @@ def test_unshare_a_user_without_a_share_is_404(api, dataset, other_user):
     assert response.json()["message"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"username": "nobody", "role": "viewer"}, "email"),
-    ({"role": "viewer"}, "email"),
-    ({"username": "", "email": ""}, "email"),
-    ({"username": "OTHER", "role": "owner"}, "role"),
-    ({"username": "OTHER", "role_id": "admin"}, "role_id"),
-    ({"username": "OWNER", "role": "editor"}, "email"),
-    ({"username": 5}, "username"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "nobody", "role": "viewer"}, "email"),
+        ({"role": "viewer"}, "email"),
+        ({"username": "", "email": ""}, "email"),
+        ({"username": "OTHER", "role": "owner"}, "role"),
+        ({"username": "OTHER", "role_id": "admin"}, "role_id"),
+        ({"username": "OWNER", "role": "editor"}, "email"),
+        ({"username": 5}, "username"),
+    ],
+)
 def test_share_refusals_are_400_and_write_nothing(api, user, dataset, other_user, body, field):
     names = {"OTHER": other_user.username, "OWNER": user.username}
     body = {k: names.get(v, v) if isinstance(v, str) else v for k, v in body.items()}

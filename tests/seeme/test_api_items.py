@@ -17,14 +17,33 @@ from tests.factories import (
     VersionFactory,
 )
 
-ITEM_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id", "text",
-               "extension", "splits", "annotations", "version",
-               # beyond the spec: group-aware split assignment and duplicate detection
-               "group", "content_hash"}
-SPLIT_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id",
-                "version_id"}
-ANNOTATION_FIELDS = {"id", "created_at", "updated_at", "label_id", "item_id", "split_id",
-                     "coordinates", "user_id"}
+ITEM_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "name",
+    "description",
+    "user_id",
+    "text",
+    "extension",
+    "splits",
+    "annotations",
+    "version",
+    # beyond the spec: group-aware split assignment and duplicate detection
+    "group",
+    "content_hash",
+}
+SPLIT_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id", "version_id"}
+ANNOTATION_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "label_id",
+    "item_id",
+    "split_id",
+    "coordinates",
+    "user_id",
+}
 
 
 def items_url(version, item=None):
@@ -35,8 +54,14 @@ def items_url(version, item=None):
 
 
 def stats(api, split) -> dict:
-    url = reverse("label-stats", kwargs={"dataset_id": split.version.dataset_id,
-                                         "version_id": split.version_id, "split_id": split.pk})
+    url = reverse(
+        "label-stats",
+        kwargs={
+            "dataset_id": split.version.dataset_id,
+            "version_id": split.version_id,
+            "split_id": split.pk,
+        },
+    )
     return {r["label_id"]: (r["annotation_count"], r["item_count"]) for r in api.get(url).json()}
 
 
@@ -50,14 +75,23 @@ def names(response) -> list[str]:
 
 def test_item_create_in_splits(api, user, version, splits):
     train, valid = splits["train"], splits["valid"]
-    body = {"name": "a.jpg", "description": "d", "text": "  spaced  ", "extension": "jpg",
-            "splits": [{"id": str(train.pk)}, {"id": str(valid.pk)}]}
+    body = {
+        "name": "a.jpg",
+        "description": "d",
+        "text": "  spaced  ",
+        "extension": "jpg",
+        "splits": [{"id": str(train.pk)}, {"id": str(valid.pk)}],
+    }
     response = api.post(items_url(version), body, format="json")
     assert response.status_code == 201, response.json()
     item = response.json()
     assert set(item) == ITEM_FIELDS
     assert (item["name"], item["description"], item["text"], item["extension"]) == (
-        "a.jpg", "d", "  spaced  ", "jpg")
+        "a.jpg",
+        "d",
+        "  spaced  ",
+        "jpg",
+    )
     assert item["version"] == 1 and item["annotations"] == []
     assert item["user_id"] == str(user.pk)
     assert [s["id"] for s in item["splits"]] == [str(train.pk), str(valid.pk)]
@@ -71,11 +105,19 @@ def test_item_create_in_splits(api, user, version, splits):
 
 
 def test_item_create_accepts_whole_split_objects_and_duplicates(api, version, splits):
-    fetched = api.get(reverse("split-detail", kwargs={
-        "dataset_id": version.dataset_id, "version_id": version.pk,
-        "pk": splits["train"].pk})).json()
-    response = api.post(items_url(version), {"name": "x", "splits": [fetched, fetched]},
-                        format="json")
+    fetched = api.get(
+        reverse(
+            "split-detail",
+            kwargs={
+                "dataset_id": version.dataset_id,
+                "version_id": version.pk,
+                "pk": splits["train"].pk,
+            },
+        )
+    ).json()
+    response = api.post(
+        items_url(version), {"name": "x", "splits": [fetched, fetched]}, format="json"
+    )
     assert response.status_code == 201
     assert ItemSplit.objects.count() == 1
     assert_stats_exact()
@@ -83,8 +125,9 @@ def test_item_create_accepts_whole_split_objects_and_duplicates(api, version, sp
 
 @pytest.mark.parametrize("splits_value", [None, []])
 def test_item_create_without_splits(api, version, splits_value):
-    response = api.post(items_url(version), {"name": "loose", "splits": splits_value},
-                        format="json")
+    response = api.post(
+        items_url(version), {"name": "loose", "splits": splits_value}, format="json"
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["splits"] == [] and body["annotations"] == []
@@ -92,9 +135,15 @@ def test_item_create_without_splits(api, version, splits_value):
 
 
 def test_item_create_ignores_read_only_fields(api, user, other_user, version, splits):
-    body = {"name": "x", "id": "stale", "version": 9, "created_at": None,
-            "user_id": str(other_user.pk), "annotations": [{"label_id": "x"}],
-            "splits": [{"id": str(splits["train"].pk), "name": "ignored"}]}
+    body = {
+        "name": "x",
+        "id": "stale",
+        "version": 9,
+        "created_at": None,
+        "user_id": str(other_user.pk),
+        "annotations": [{"label_id": "x"}],
+        "splits": [{"id": str(splits["train"].pk), "name": "ignored"}],
+    }
     response = api.post(items_url(version), body, format="json")
     assert response.status_code == 201, response.json()
     item = response.json()
@@ -104,7 +153,8 @@ def test_item_create_ignores_read_only_fields(api, user, other_user, version, sp
 
 
 def test_item_create_with_a_split_of_another_version_is_400_and_writes_nothing(
-        api, dataset, version, splits):
+    api, dataset, version, splits
+):
     foreign = SplitFactory(version=VersionFactory(dataset=dataset, name="v2"), name="x")
     body = {"name": "x", "splits": [{"id": str(splits["train"].pk)}, {"id": str(foreign.pk)}]}
     response = api.post(items_url(version), body, format="json")
@@ -122,8 +172,7 @@ def world(version, splits):
     """train: cat-item (cat), both-item (cat + dog region), bare-train; valid: cat-item (dog),
     bare-valid. ``loose`` is in no split."""
     train, valid = splits["train"], splits["valid"]
-    cat, dog = LabelFactory(version=version, name="cat"), LabelFactory(version=version,
-                                                                       name="dog")
+    cat, dog = LabelFactory(version=version, name="cat"), LabelFactory(version=version, name="dog")
     cat_item = ItemFactory(dataset_version=version, splits=[train, valid], name="cat-item")
     both = ItemFactory(dataset_version=version, splits=[train], name="both-item")
     ItemFactory(dataset_version=version, splits=[train], name="bare-train")
@@ -147,44 +196,67 @@ def test_item_list_whole_version_in_creation_order(api, version, world):
 
 def test_item_list_by_split(api, version, world):
     assert names(api.get(items_url(version), {"splitId": world["train"].pk})) == [
-        "cat-item", "both-item", "bare-train"]
+        "cat-item",
+        "both-item",
+        "bare-train",
+    ]
 
 
 def test_item_list_by_label(api, version, world):
     assert names(api.get(items_url(version), {"labelId": world["dog"].pk})) == [
-        "cat-item", "both-item"]
-    assert names(api.get(items_url(version), {"labelId": world["dog"].pk,
-                                              "splitId": world["valid"].pk})) == ["cat-item"]
+        "cat-item",
+        "both-item",
+    ]
+    assert names(
+        api.get(items_url(version), {"labelId": world["dog"].pk, "splitId": world["valid"].pk})
+    ) == ["cat-item"]
 
 
 @pytest.mark.parametrize("spelling", ["true", "True", "1", "TRUE"])
 def test_item_list_only_unlabelled_true(api, version, world, spelling):
     assert names(api.get(items_url(version), {"onlyUnlabelled": spelling})) == [
-        "bare-train", "bare-valid", "loose"]
-    assert names(api.get(items_url(version), {"onlyUnlabelled": spelling,
-                                              "splitId": world["train"].pk})) == ["bare-train"]
+        "bare-train",
+        "bare-valid",
+        "loose",
+    ]
+    assert names(
+        api.get(items_url(version), {"onlyUnlabelled": spelling, "splitId": world["train"].pk})
+    ) == ["bare-train"]
 
 
 @pytest.mark.parametrize("spelling", ["false", "False", "0"])
 def test_item_list_only_unlabelled_false(api, version, world, spelling):
     assert names(api.get(items_url(version), {"onlyUnlabelled": spelling})) == [
-        "cat-item", "both-item"]
+        "cat-item",
+        "both-item",
+    ]
 
 
 def test_item_list_only_unlabelled_is_per_split(api, version, world, splits):
     """An item annotated in train but bare in test is unlabelled in test."""
     item = Item.objects.get(name="both-item")
     item_add_to_split(item=item, split=splits["test"])
-    assert names(api.get(items_url(version), {"onlyUnlabelled": "true",
-                                              "splitId": splits["test"].pk})) == ["both-item"]
+    assert names(
+        api.get(items_url(version), {"onlyUnlabelled": "true", "splitId": splits["test"].pk})
+    ) == ["both-item"]
 
 
-@pytest.mark.parametrize("params", [
-    {"onlyUnlabelled": "yes"}, {"onlyUnlabelled": "2"}, {"onlyUnlabelled": "none"},
-    {"splitId": "not-a-uuid"}, {"labelId": "123"},
-    {"pageSize": "0"}, {"pageSize": "-1"}, {"pageSize": "ten"}, {"pageCount": "-1"},
-    {"pageCount": "x"}, {"pageSize": "1.5"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"onlyUnlabelled": "yes"},
+        {"onlyUnlabelled": "2"},
+        {"onlyUnlabelled": "none"},
+        {"splitId": "not-a-uuid"},
+        {"labelId": "123"},
+        {"pageSize": "0"},
+        {"pageSize": "-1"},
+        {"pageSize": "ten"},
+        {"pageCount": "-1"},
+        {"pageCount": "x"},
+        {"pageSize": "1.5"},
+    ],
+)
 def test_item_list_bad_parameters_are_400(api, version, world, params):
     response = api.get(items_url(version), params)
     assert response.status_code == 400
@@ -214,8 +286,12 @@ def test_item_list_pagination(api, version, splits):
 
 
 def test_item_list_page_size_is_capped_at_1000(api, version, splits):
-    add_inferences(split=splits["train"], user=None,
-                   inferences=[{"name": f"n{i}"} for i in range(1001)], keep_annotations=False)
+    add_inferences(
+        split=splits["train"],
+        user=None,
+        inferences=[{"name": f"n{i}"} for i in range(1001)],
+        keep_annotations=False,
+    )
     response = api.get(items_url(version), {"pageSize": 5000})
     assert response.status_code == 200
     assert len(response.json()) == 1000
@@ -223,12 +299,15 @@ def test_item_list_page_size_is_capped_at_1000(api, version, splits):
 
 
 def test_item_list_order_is_stable_for_equal_timestamps(api, version, splits):
-    add_inferences(split=splits["train"], user=None,
-                   inferences=[{"name": f"n{i}"} for i in range(30)], keep_annotations=False)
+    add_inferences(
+        split=splits["train"],
+        user=None,
+        inferences=[{"name": f"n{i}"} for i in range(30)],
+        keep_annotations=False,
+    )
     Item.objects.update(created_at=Item.objects.first().created_at)
     ids = [str(i) for i in Item.objects.order_by("id").values_list("id", flat=True)]
-    pages = [api.get(items_url(version), {"pageSize": 7, "pageCount": p}).json()
-             for p in range(5)]
+    pages = [api.get(items_url(version), {"pageSize": 7, "pageCount": p}).json() for p in range(5)]
     assert [i["id"] for page in pages for i in page] == ids
 
 
@@ -253,8 +332,9 @@ def test_item_retrieve(api, version, world):
 def test_item_put_without_if_match_is_unconditional_and_bumps_version(api, version, splits):
     item = ItemFactory(dataset_version=version, splits=[splits["train"]], name="old")
     for expected_version in (2, 3):
-        response = api.put(items_url(version, item), {"name": f"v{expected_version}"},
-                           format="json")
+        response = api.put(
+            items_url(version, item), {"name": f"v{expected_version}"}, format="json"
+        )
         assert response.status_code == 200
         body = response.json()
         assert set(body) == ITEM_FIELDS
@@ -267,8 +347,9 @@ def test_item_put_without_if_match_is_unconditional_and_bumps_version(api, versi
 @pytest.mark.parametrize("header", ['"1"', "1", 'W/"1"', ' "1" '])
 def test_item_put_with_matching_if_match_applies(api, version, header):
     item = ItemFactory(dataset_version=version, name="old")
-    response = api.put(items_url(version, item), {"description": "new"}, format="json",
-                       HTTP_IF_MATCH=header)
+    response = api.put(
+        items_url(version, item), {"description": "new"}, format="json", HTTP_IF_MATCH=header
+    )
     assert response.status_code == 200
     assert response.json()["version"] == 2
     item.refresh_from_db()
@@ -278,8 +359,9 @@ def test_item_put_with_matching_if_match_applies(api, version, header):
 def test_item_put_with_stale_if_match_is_412_with_current_version(api, version):
     item = ItemFactory(dataset_version=version, name="old")
     api.put(items_url(version, item), {"name": "first writer"}, format="json")
-    response = api.put(items_url(version, item), {"name": "second writer"}, format="json",
-                       HTTP_IF_MATCH='"1"')
+    response = api.put(
+        items_url(version, item), {"name": "second writer"}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert response.status_code == 412
     body = response.json()
     assert body["current_version"] == 2
@@ -291,8 +373,9 @@ def test_item_put_with_stale_if_match_is_412_with_current_version(api, version):
 def test_item_put_with_if_match_star_is_unconditional(api, version):
     item = ItemFactory(dataset_version=version, name="old")
     api.put(items_url(version, item), {"name": "first"}, format="json")
-    response = api.put(items_url(version, item), {"name": "second"}, format="json",
-                       HTTP_IF_MATCH="*")
+    response = api.put(
+        items_url(version, item), {"name": "second"}, format="json", HTTP_IF_MATCH="*"
+    )
     assert response.status_code == 200
     assert response.json()["version"] == 3
 
@@ -300,8 +383,7 @@ def test_item_put_with_if_match_star_is_unconditional(api, version):
 @pytest.mark.parametrize("header", ['"abc"', '"-1"', '""', "1.5", '"1', "9" * 5000, "\u00b2"])
 def test_item_put_with_malformed_if_match_is_400(api, version, header):
     item = ItemFactory(dataset_version=version, name="old")
-    response = api.put(items_url(version, item), {"name": "x"}, format="json",
-                       HTTP_IF_MATCH=header)
+    response = api.put(items_url(version, item), {"name": "x"}, format="json", HTTP_IF_MATCH=header)
     assert response.status_code == 400
     assert "If-Match" in response.json()["errors"]
     item.refresh_from_db()

@@ -15,14 +15,28 @@ from seeme.db import copy_rows, insert_objects, insert_rows
 from seeme.models import Item
 from splits.models import ItemSplit
 
-AWKWARD_TEXTS = ["", "plain", "quote ' and \" and \\ backslash", "tab\tnew\nline", "ünïcødé ✓ 🐈",
-                 "[1, 2]", "null", "{\"json\": true}", "x" * 5000]
+AWKWARD_TEXTS = [
+    "",
+    "plain",
+    "quote ' and \" and \\ backslash",
+    "tab\tnew\nline",
+    "ünïcødé ✓ 🐈",
+    "[1, 2]",
+    "null",
+    '{"json": true}',
+    "x" * 5000,
+]
 
 
 def _items(version, n: int) -> list[Item]:
     return [
-        Item(dataset_version=version, name=f"bulk-{i}", text=AWKWARD_TEXTS[i % len(AWKWARD_TEXTS)],
-             extension="txt", description=AWKWARD_TEXTS[(i + 1) % len(AWKWARD_TEXTS)])
+        Item(
+            dataset_version=version,
+            name=f"bulk-{i}",
+            text=AWKWARD_TEXTS[i % len(AWKWARD_TEXTS)],
+            extension="txt",
+            description=AWKWARD_TEXTS[(i + 1) % len(AWKWARD_TEXTS)],
+        )
         for i in range(n)
     ]
 
@@ -36,7 +50,11 @@ def test_insert_objects_stores_what_the_orm_would(version, user):
     for item in items:
         got = stored[item.pk]
         assert (got.name, got.text, got.description, got.extension, got.version) == (
-            item.name, item.text, item.description, "txt", 1
+            item.name,
+            item.text,
+            item.description,
+            "txt",
+            1,
         )
         assert got.created_at == item.created_at and got.created_at is not None
         assert got.user_id == item.user_id
@@ -56,8 +74,18 @@ def test_insert_objects_is_one_statement_whatever_the_rows(version, splits):
 
 def test_insert_rows_and_copy_rows_take_python_values(version):
     now = timezone.now()
-    rows = [(uuid.uuid4(), now + timedelta(seconds=i), now, version.pk, None, f"row-{i}",
-             AWKWARD_TEXTS[i % len(AWKWARD_TEXTS)]) for i in range(20)]
+    rows = [
+        (
+            uuid.uuid4(),
+            now + timedelta(seconds=i),
+            now,
+            version.pk,
+            None,
+            f"row-{i}",
+            AWKWARD_TEXTS[i % len(AWKWARD_TEXTS)],
+        )
+        for i in range(20)
+    ]
     names = ["id", "created_at", "updated_at", "dataset_version", "user", "name", "text"]
     insert_rows(Item, names, rows[:10])
     copy_rows(Item, names, iter(rows[10:]), chunk=4)

@@ -84,8 +84,10 @@ def test_a_real_deadlock_is_retried_and_both_writers_finish():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=writer, args=("one", first, second)),
-               threading.Thread(target=writer, args=("two", second, first))]
+    threads = [
+        threading.Thread(target=writer, args=("one", first, second)),
+        threading.Thread(target=writer, args=("two", second, first)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -17,8 +17,7 @@ from tests.factories import (
     VersionFactory,
 )
 
-SPLIT_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id",
-                "version_id"}
+SPLIT_FIELDS = {"id", "created_at", "updated_at", "name", "description", "user_id", "version_id"}
 ADD_INFERENCES_FIELDS = {"keep_annotations", "inferences"}
 
 
@@ -37,8 +36,9 @@ def inferences_url(split):
 
 
 def remove_url(split, item):
-    return reverse("split-remove-item",
-                   kwargs={**vkw(split.version), "pk": split.pk, "item_id": item.pk})
+    return reverse(
+        "split-remove-item", kwargs={**vkw(split.version), "pk": split.pk, "item_id": item.pk}
+    )
 
 
 def stats(api, split) -> dict:
@@ -47,8 +47,12 @@ def stats(api, split) -> dict:
 
 
 def table_sizes() -> tuple[int, int, int, int]:
-    return (Item.objects.count(), ItemSplit.objects.count(), Annotation.objects.count(),
-            DatasetSplit.objects.count())
+    return (
+        Item.objects.count(),
+        ItemSplit.objects.count(),
+        Annotation.objects.count(),
+        DatasetSplit.objects.count(),
+    )
 
 
 # -- CRUD ------------------------------------------------------------------------------------
@@ -68,8 +72,7 @@ def test_split_list_is_an_empty_array(api, user):
 
 
 def test_split_create(api, user, version):
-    response = api.post(splits_url(version), {"name": "holdout", "description": "d"},
-                        format="json")
+    response = api.post(splits_url(version), {"name": "holdout", "description": "d"}, format="json")
     assert response.status_code == 201
     body = response.json()
     assert set(body) == SPLIT_FIELDS
@@ -87,8 +90,11 @@ def test_split_create_has_a_zero_row_per_label(api, version):
     body = api.post(splits_url(version), {"name": "holdout"}, format="json").json()
     url = reverse("label-stats", kwargs={**vkw(version), "split_id": body["id"]})
     rows = api.get(url).json()
-    assert [(r["label_id"], r["count"]) for r in rows] == [(str(cat.pk), 0), (str(dog.pk), 0),
-                                                           ("", 0)]
+    assert [(r["label_id"], r["count"]) for r in rows] == [
+        (str(cat.pk), 0),
+        (str(dog.pk), 0),
+        ("", 0),
+    ]
 
 
 def test_split_name_required_empty_body_says_so(api, version):
@@ -102,8 +108,9 @@ def test_split_name_required_empty_body_says_so(api, version):
 
 def test_split_name_required_raw_curl_body(api, version):
     """The seed's ``curl -d '{}'`` sends form-urlencoded without saying JSON."""
-    response = api.generic("POST", splits_url(version), "{}",
-                           content_type="application/x-www-form-urlencoded")
+    response = api.generic(
+        "POST", splits_url(version), "{}", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 400
     assert "name" in response.json()["message"]
 
@@ -136,9 +143,11 @@ def test_split_retrieve(api, version, splits):
 
 
 def test_split_update(api, version, splits):
-    response = api.put(splits_url(version, splits["valid"]),
-                       {"name": "validation", "description": "dev set", "id": None,
-                        "version_id": ""}, format="json")
+    response = api.put(
+        splits_url(version, splits["valid"]),
+        {"name": "validation", "description": "dev set", "id": None, "version_id": ""},
+        format="json",
+    )
     assert response.status_code == 200
     body = response.json()
     assert set(body) == SPLIT_FIELDS
@@ -149,8 +158,7 @@ def test_split_update(api, version, splits):
 
 
 def test_split_update_without_name_keeps_it(api, version, splits):
-    response = api.put(splits_url(version, splits["test"]), {"description": "d"},
-                       format="json")
+    response = api.put(splits_url(version, splits["test"]), {"description": "d"}, format="json")
     assert response.status_code == 200
     assert response.json()["name"] == "test"
 
@@ -170,8 +178,7 @@ def test_split_rename_to_a_taken_name_is_409(api, version, splits):
     assert splits["test"].name == "test"
 
 
-def test_split_delete_removes_memberships_and_annotations_but_not_items(api, version,
-                                                                        splits):
+def test_split_delete_removes_memberships_and_annotations_but_not_items(api, version, splits):
     train, valid = splits["train"], splits["valid"]
     cat = LabelFactory(version=version, name="cat")
     shared = ItemFactory(dataset_version=version, splits=[train, valid])
@@ -184,8 +191,7 @@ def test_split_delete_removes_memberships_and_annotations_but_not_items(api, ver
     assert response.status_code == 204
     assert not DatasetSplit.objects.filter(pk=train.pk).exists()
     assert set(Item.objects.values_list("pk", flat=True)) == {shared.pk, only_train.pk}
-    assert list(ItemSplit.objects.values_list("item_id", "split_id")) == [(shared.pk,
-                                                                           valid.pk)]
+    assert list(ItemSplit.objects.values_list("item_id", "split_id")) == [(shared.pk, valid.pk)]
     assert list(Annotation.objects.values_list("split_id", flat=True)) == [valid.pk]
     assert not LabelStat.objects.filter(split_id=train.pk).exists()
     assert stats(api, valid) == {str(cat.pk): (1, 1), "": (0, 0)}
@@ -209,34 +215,52 @@ def labels(version):
 
 
 def annotations_of(item_id) -> list[tuple[str, str]]:
-    return sorted(Annotation.objects.filter(item_id=item_id)
-                  .values_list("label__name", "coordinates"))
+    return sorted(
+        Annotation.objects.filter(item_id=item_id).values_list("label__name", "coordinates")
+    )
 
 
-def test_add_inferences_single_label_keeps_best_whole_prediction_and_regions(api, version,
-                                                                             splits, labels):
+def test_add_inferences_single_label_keeps_best_whole_prediction_and_regions(
+    api, version, splits, labels
+):
     train = splits["train"]
-    body = {"keep_annotations": True, "inferences": [{
-        "name": "a.jpg", "description": "from the model", "extension": "jpg",
-        "prediction": "bird", "confidence": 0.99,
-        "inference_items": [
-            {"prediction": "cat", "confidence": 0.2, "coordinates": ""},
-            {"prediction": "dog", "confidence": 0.9, "coordinates": ""},
-            {"prediction": "cat", "confidence": 0.1, "coordinates": "1,2,3,4"},
-            {"prediction": "cat", "confidence": 0.3, "coordinates": "5,6,7,8"},
+    body = {
+        "keep_annotations": True,
+        "inferences": [
+            {
+                "name": "a.jpg",
+                "description": "from the model",
+                "extension": "jpg",
+                "prediction": "bird",
+                "confidence": 0.99,
+                "inference_items": [
+                    {"prediction": "cat", "confidence": 0.2, "coordinates": ""},
+                    {"prediction": "dog", "confidence": 0.9, "coordinates": ""},
+                    {"prediction": "cat", "confidence": 0.1, "coordinates": "1,2,3,4"},
+                    {"prediction": "cat", "confidence": 0.3, "coordinates": "5,6,7,8"},
+                ],
+            }
         ],
-    }]}
+    }
     response = api.post(inferences_url(train), body, format="json")
     assert response.status_code == 200, response.json()
     [inference] = response.json()["inferences"]
     item = Item.objects.get(pk=inference["dataset_item_id"])
     assert (item.name, item.description, item.extension, item.text) == (
-        "a.jpg", "from the model", "jpg", "")
+        "a.jpg",
+        "from the model",
+        "jpg",
+        "",
+    )
     assert item.dataset_version == version
     assert list(item.splits.all()) == [train]
     assert annotations_of(item.pk) == [("cat", "1,2,3,4"), ("cat", "5,6,7,8"), ("dog", "")]
-    assert stats(api, train) == {str(labels["cat"].pk): (2, 1), str(labels["dog"].pk): (1, 1),
-                                 str(labels["bird"].pk): (0, 0), "": (0, 0)}
+    assert stats(api, train) == {
+        str(labels["cat"].pk): (2, 1),
+        str(labels["dog"].pk): (1, 1),
+        str(labels["bird"].pk): (0, 0),
+        "": (0, 0),
+    }
     assert_stats_exact()
 
 
@@ -246,9 +270,16 @@ def test_add_inferences_multi_label_keeps_every_prediction(api, user, splits):
     train = version.splits.get(name="train")
     for n in ("cat", "dog"):
         LabelFactory(version=version, name=n)
-    body = {"inferences": [{"inference_items": [
-        {"prediction": "cat", "confidence": 0.2}, {"prediction": "dog", "confidence": 0.9},
-    ]}]}
+    body = {
+        "inferences": [
+            {
+                "inference_items": [
+                    {"prediction": "cat", "confidence": 0.2},
+                    {"prediction": "dog", "confidence": 0.9},
+                ]
+            }
+        ]
+    }
     response = api.post(inferences_url(train), body, format="json")
     assert response.status_code == 200
     item_id = response.json()["inferences"][0]["dataset_item_id"]
@@ -256,16 +287,20 @@ def test_add_inferences_multi_label_keeps_every_prediction(api, user, splits):
     assert_stats_exact()
 
 
-def test_add_inferences_uses_the_top_level_prediction_without_inference_items(
-        api, splits, labels):
+def test_add_inferences_uses_the_top_level_prediction_without_inference_items(api, splits, labels):
     train = splits["train"]
-    body = {"inferences": [
-        {"name": "one", "prediction": "dog", "confidence": 0.7},
-        {"name": "two", "prediction": "cat", "inference_items": []},
-        {"name": "three", "prediction": "cat",
-         "inference_items": [{"prediction": "", "confidence": 0.5}]},
-        {"name": "four", "prediction": ""},
-    ]}
+    body = {
+        "inferences": [
+            {"name": "one", "prediction": "dog", "confidence": 0.7},
+            {"name": "two", "prediction": "cat", "inference_items": []},
+            {
+                "name": "three",
+                "prediction": "cat",
+                "inference_items": [{"prediction": "", "confidence": 0.5}],
+            },
+            {"name": "four", "prediction": ""},
+        ]
+    }
     response = api.post(inferences_url(train), body, format="json")
     assert response.status_code == 200
     ids = [i["dataset_item_id"] for i in response.json()["inferences"]]
@@ -276,10 +311,13 @@ def test_add_inferences_uses_the_top_level_prediction_without_inference_items(
 
 def test_add_inferences_without_keep_annotations_adds_unlabelled_items(api, splits, labels):
     train = splits["train"]
-    body = {"keep_annotations": False, "inferences": [
-        {"name": "a", "prediction": "cat"},
-        {"name": "b", "inference_items": [{"prediction": "not-a-label"}]},
-    ]}
+    body = {
+        "keep_annotations": False,
+        "inferences": [
+            {"name": "a", "prediction": "cat"},
+            {"name": "b", "inference_items": [{"prediction": "not-a-label"}]},
+        ],
+    }
     response = api.post(inferences_url(train), body, format="json")
     assert response.status_code == 200
     assert response.json()["keep_annotations"] is False
@@ -290,12 +328,25 @@ def test_add_inferences_without_keep_annotations_adds_unlabelled_items(api, spli
 
 
 def test_add_inferences_echoes_the_body_with_item_ids_in_order(api, splits, labels):
-    inferences = [{"name": f"img{i}.png", "prediction": "cat", "confidence": 0.5,
-                   "model_id": "m", "model_version_id": "mv", "extension": "png",
-                   "config": "{}", "result": "cat", "dataset_item_id": ""}
-                  for i in range(5)]
-    response = api.post(inferences_url(splits["valid"]),
-                        {"keep_annotations": True, "inferences": inferences}, format="json")
+    inferences = [
+        {
+            "name": f"img{i}.png",
+            "prediction": "cat",
+            "confidence": 0.5,
+            "model_id": "m",
+            "model_version_id": "mv",
+            "extension": "png",
+            "config": "{}",
+            "result": "cat",
+            "dataset_item_id": "",
+        }
+        for i in range(5)
+    ]
+    response = api.post(
+        inferences_url(splits["valid"]),
+        {"keep_annotations": True, "inferences": inferences},
+        format="json",
+    )
     body = response.json()
     assert set(body) == ADD_INFERENCES_FIELDS
     assert body["keep_annotations"] is True
@@ -303,7 +354,8 @@ def test_add_inferences_echoes_the_body_with_item_ids_in_order(api, splits, labe
     assert [i["name"] for i in echoed] == [i["name"] for i in inferences]
     for sent, got in zip(inferences, echoed, strict=True):
         assert {k: got[k] for k in sent if k != "dataset_item_id"} == {
-            k: v for k, v in sent.items() if k != "dataset_item_id"}
+            k: v for k, v in sent.items() if k != "dataset_item_id"
+        }
         assert Item.objects.get(pk=got["dataset_item_id"]).name == sent["name"]
     assert len({i["dataset_item_id"] for i in echoed}) == 5
 
@@ -313,30 +365,33 @@ def test_add_inferences_for_text_takes_text_from_result(api, user):
     version = dataset.versions.get()
     train = version.splits.get(name="train")
     LabelFactory(version=version, name="positive")
-    body = {"inferences": [{"name": "review", "result": "What a film!",
-                            "prediction": "positive"}]}
+    body = {"inferences": [{"name": "review", "result": "What a film!", "prediction": "positive"}]}
     item_id = api.post(inferences_url(train), body, format="json").json()["inferences"][0][
-        "dataset_item_id"]
+        "dataset_item_id"
+    ]
     assert Item.objects.get(pk=item_id).text == "What a film!"
 
 
 def test_add_inferences_for_images_leaves_text_empty(api, splits, labels):
     body = {"inferences": [{"name": "a.jpg", "result": "cat", "prediction": "cat"}]}
-    item_id = api.post(inferences_url(splits["train"]), body,
-                       format="json").json()["inferences"][0]["dataset_item_id"]
+    item_id = api.post(inferences_url(splits["train"]), body, format="json").json()["inferences"][
+        0
+    ]["dataset_item_id"]
     assert Item.objects.get(pk=item_id).text == ""
 
 
-def test_add_inferences_unknown_labels_are_400_listing_them_and_write_nothing(api, splits,
-                                                                              labels):
+def test_add_inferences_unknown_labels_are_400_listing_them_and_write_nothing(api, splits, labels):
     ItemFactory(dataset_version=splits["train"].version, splits=[splits["train"]])
     before = table_sizes()
     stats_before = list(LabelStat.objects.values_list("id", "annotation_count", "item_count"))
-    body = {"inferences": [
-        {"name": "ok", "prediction": "cat"},
-        {"name": "bad", "inference_items": [{"prediction": "zebra"}, {"prediction": "dog"}]},
-        {"name": "worse", "prediction": "unicorn"},
-    ] * 3}
+    body = {
+        "inferences": [
+            {"name": "ok", "prediction": "cat"},
+            {"name": "bad", "inference_items": [{"prediction": "zebra"}, {"prediction": "dog"}]},
+            {"name": "worse", "prediction": "unicorn"},
+        ]
+        * 3
+    }
     response = api.post(inferences_url(splits["train"]), body, format="json")
     assert response.status_code == 400
     message = response.json()["message"]
@@ -344,7 +399,8 @@ def test_add_inferences_unknown_labels_are_400_listing_them_and_write_nothing(ap
     assert "cat" not in message
     assert table_sizes() == before
     assert list(LabelStat.objects.values_list("id", "annotation_count", "item_count")) == (
-        stats_before)
+        stats_before
+    )
 
 
 def test_add_inferences_empty_list(api, splits):
@@ -355,13 +411,31 @@ def test_add_inferences_empty_list(api, splits):
 
 def test_add_inferences_sdk_style_nulls(api, splits, labels):
     """The SDK dumps its pydantic models: unset optional fields arrive as null."""
-    body = {"keep_annotations": True, "inferences": [{
-        "id": None, "created_at": None, "updated_at": None, "name": None, "description": "",
-        "prediction": "cat", "confidence": None, "model_id": "", "model_version_id": "",
-        "extension": "", "user_id": "", "error_reported": False, "error": "",
-        "dataset_item_id": "", "result": "", "inference_items": None, "hidden": False,
-        "config": "",
-    }]}
+    body = {
+        "keep_annotations": True,
+        "inferences": [
+            {
+                "id": None,
+                "created_at": None,
+                "updated_at": None,
+                "name": None,
+                "description": "",
+                "prediction": "cat",
+                "confidence": None,
+                "model_id": "",
+                "model_version_id": "",
+                "extension": "",
+                "user_id": "",
+                "error_reported": False,
+                "error": "",
+                "dataset_item_id": "",
+                "result": "",
+                "inference_items": None,
+                "hidden": False,
+                "config": "",
+            }
+        ],
+    }
     response = api.post(inferences_url(splits["train"]), body, format="json")
     assert response.status_code == 200, response.json()
     [echoed] = response.json()["inferences"]
@@ -369,11 +443,19 @@ def test_add_inferences_sdk_style_nulls(api, splits, labels):
     assert annotations_of(echoed["dataset_item_id"]) == [("cat", "")]
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"inferences": None}, {"inferences": {}}, {"inferences": "x"},
-    {"inferences": [{"confidence": "high"}]}, {"keep_annotations": "yes", "inferences": []},
-    {"inferences": [{"inference_items": {}}]}, {"inferences": [{"name": "x" * 256}]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"inferences": None},
+        {"inferences": {}},
+        {"inferences": "x"},
+        {"inferences": [{"confidence": "high"}]},
+        {"keep_annotations": "yes", "inferences": []},
+        {"inferences": [{"inference_items": {}}]},
+        {"inferences": [{"name": "x" * 256}]},
+    ],
+)
 def test_add_inferences_bad_bodies_are_400(api, splits, labels, body):
     before = table_sizes()
     response = api.post(inferences_url(splits["train"]), body, format="json")
@@ -384,8 +466,11 @@ def test_add_inferences_bad_bodies_are_400(api, splits, labels, body):
 
 def test_add_inferences_count_is_capped(api, splits, settings):
     settings.SEEME_MAX_INFERENCES = 3
-    response = api.post(inferences_url(splits["train"]),
-                        {"inferences": [{"name": str(i)} for i in range(4)]}, format="json")
+    response = api.post(
+        inferences_url(splits["train"]),
+        {"inferences": [{"name": str(i)} for i in range(4)]},
+        format="json",
+    )
     assert response.status_code == 400
     assert "3" in response.json()["message"]
     assert not Item.objects.exists()

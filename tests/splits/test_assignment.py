@@ -31,8 +31,11 @@ def add_labelled(split, sizes=SIZES, prefix="item"):
     for name in sizes:
         if not version.labels.filter(name=name).exists():
             LabelFactory(version=version, name=name)
-    inferences = [{"name": f"{prefix}-{name}-{i}", "prediction": name}
-                  for name, n in sizes.items() for i in range(n)]
+    inferences = [
+        {"name": f"{prefix}-{name}-{i}", "prediction": name}
+        for name, n in sizes.items()
+        for i in range(n)
+    ]
     return label_services.add_inferences(split=split, user=None, inferences=inferences)
 
 
@@ -50,8 +53,9 @@ def placement(version):
 
 def per_label_split(version):
     """Counter of (label name, split name) over annotations."""
-    return Counter(Annotation.objects.filter(split__version=version).values_list(
-        "label__name", "split__name"))
+    return Counter(
+        Annotation.objects.filter(split__version=version).values_list("label__name", "split__name")
+    )
 
 
 def snapshot():
@@ -59,8 +63,12 @@ def snapshot():
     return (
         sorted(ItemSplit.objects.values_list("item_id", "split_id")),
         sorted(Annotation.objects.values_list("id", "split_id", "label_id")),
-        sorted(LabelStat.objects.values_list("split_id", "kind", "label_id", "count",
-                                             "annotation_count", "item_count"), key=str),
+        sorted(
+            LabelStat.objects.values_list(
+                "split_id", "kind", "label_id", "count", "annotation_count", "item_count"
+            ),
+            key=str,
+        ),
         Item.objects.count(),
     )
 
@@ -82,8 +90,7 @@ def test_all_items_end_in_exactly_one_split_near_the_ratios(version, splits):
 
 def test_stratified_each_label_within_one_item_per_split(version, splits):
     add_labelled(splits["train"])
-    items_assign_to_splits(version=version, ratios=RATIOS, scope="all", stratify=True,
-                           seed="s")
+    items_assign_to_splits(version=version, ratios=RATIOS, scope="all", stratify=True, seed="s")
     by = per_label_split(version)
     for label, n in SIZES.items():
         assert sum(by[(label, s)] for s in RATIOS) == n  # annotations followed their items
@@ -94,11 +101,13 @@ def test_stratified_each_label_within_one_item_per_split(version, splits):
 
 def test_same_seed_same_assignment_a_second_run_moves_nothing(version, splits):
     add_labelled(splits["train"])
-    first = items_assign_to_splits(version=version, ratios=RATIOS, scope="all", stratify=True,
-                                   seed="abc")
+    first = items_assign_to_splits(
+        version=version, ratios=RATIOS, scope="all", stratify=True, seed="abc"
+    )
     where = placement(version)
-    again = items_assign_to_splits(version=version, ratios=RATIOS, scope="all", stratify=True,
-                                   seed="abc")
+    again = items_assign_to_splits(
+        version=version, ratios=RATIOS, scope="all", stratify=True, seed="abc"
+    )
     assert first.moved > 0
     assert again.moved == 0 and again.unchanged == 64
     assert placement(version) == where
@@ -117,12 +126,12 @@ def test_appended_items_do_not_reshuffle_earlier_ones_unstratified(version, spli
 
 def test_appended_unassigned_items_do_not_move_earlier_ones_stratified(version, splits):
     add_labelled(splits["train"])
-    items_assign_to_splits(version=version, ratios=RATIOS, scope="all", stratify=True,
-                           seed="k")
+    items_assign_to_splits(version=version, ratios=RATIOS, scope="all", stratify=True, seed="k")
     where = placement(version)
     new = [ItemFactory(dataset_version=version) for _ in range(10)]
-    result = items_assign_to_splits(version=version, ratios=RATIOS, scope="unassigned",
-                                    stratify=True, seed="k")
+    result = items_assign_to_splits(
+        version=version, ratios=RATIOS, scope="unassigned", stratify=True, seed="k"
+    )
     after = placement(version)
     assert {k: after[k] for k in where} == where
     assert result.considered == 10 and result.moved == 10
@@ -136,10 +145,13 @@ def test_appended_unassigned_items_do_not_move_earlier_ones_stratified(version, 
 def test_groups_stay_together(version, splits, group_by):
     for patient in range(25):
         for scan in range(1 + patient % 3):
-            ItemFactory(dataset_version=version, name=f"p{patient}_scan{scan}.jpg",
-                        group=f"patient-{patient}", splits=[splits["train"]])
-    items_assign_to_splits(version=version, ratios=RATIOS, scope="all", group_by=group_by,
-                           seed="g")
+            ItemFactory(
+                dataset_version=version,
+                name=f"p{patient}_scan{scan}.jpg",
+                group=f"patient-{patient}",
+                splits=[splits["train"]],
+            )
+    items_assign_to_splits(version=version, ratios=RATIOS, scope="all", group_by=group_by, seed="g")
     groups = defaultdict(set)
     for item in Item.objects.filter(dataset_version=version):
         (name,) = placement(version)[item.pk]
@@ -159,17 +171,22 @@ def test_dry_run_writes_nothing_and_predicts_the_real_run(version, splits):
     add_labelled(splits["train"])
     ItemFactory.create_batch(5, dataset_version=version, splits=[splits["valid"]])
     before = snapshot()
-    dry = items_assign_to_splits(version=version, ratios=RATIOS, scope="all", stratify=True,
-                                 seed="d", dry_run=True)
+    dry = items_assign_to_splits(
+        version=version, ratios=RATIOS, scope="all", stratify=True, seed="d", dry_run=True
+    )
     assert snapshot() == before
-    real = items_assign_to_splits(version=version, ratios=RATIOS, scope="all", stratify=True,
-                                  seed="d")
+    real = items_assign_to_splits(
+        version=version, ratios=RATIOS, scope="all", stratify=True, seed="d"
+    )
     assert dry.as_dict()["splits"] == real.as_dict()["splits"]
     assert dry.as_dict()["dry_run"] is True and real.as_dict()["dry_run"] is False
     after = {s["name"]: s["after"] for s in real.as_dict()["splits"]}
-    stored = {r.split.name: (r.item_count, r.annotation_count)
-              for r in LabelStat.objects.filter(split__version=version, kind="total")
-              .select_related("split")}
+    stored = {
+        r.split.name: (r.item_count, r.annotation_count)
+        for r in LabelStat.objects.filter(split__version=version, kind="total").select_related(
+            "split"
+        )
+    }
     assert {n: (a["items"], a["annotations"]) for n, a in after.items()} == stored
     assert_stats_exact()
 
@@ -181,11 +198,13 @@ def test_single_label_merge_keeps_the_newest_whole_item_annotation(version, spli
     AnnotationFactory(item=item, split=splits["train"], label=cat)
     AnnotationFactory(item=item, split=splits["valid"], label=dog)
     # A zero ratio names a split to empty: its members move to the others.
-    items_assign_to_splits(version=version, ratios={"train": 0, "valid": 0, "test": 1.0},
-                           scope="all")
+    items_assign_to_splits(
+        version=version, ratios={"train": 0, "valid": 0, "test": 1.0}, scope="all"
+    )
     assert placement(version)[item.pk] == ["test"]
-    assert list(Annotation.objects.filter(item=item).values_list("label__name", "split__name")
-                ) == [("dog", "test")]
+    assert list(Annotation.objects.filter(item=item).values_list("label__name", "split__name")) == [
+        ("dog", "test")
+    ]
     assert_stats_exact()
 
 
@@ -201,9 +220,11 @@ def test_multi_label_merge_drops_exact_duplicates_only(user):
     AnnotationFactory(item=item, split=valid, label=dog)
     AnnotationFactory(item=item, split=valid, label=dog, coordinates="[1,2,3,4]")
     items_assign_to_splits(version=version, ratios={"train": 1.0, "valid": 0.0}, scope="all")
-    assert sorted(Annotation.objects.filter(item=item).values_list(
-        "label__name", "coordinates", "split__name")) == [
-        ("cat", "", "train"), ("dog", "", "train"), ("dog", "[1,2,3,4]", "train")]
+    assert sorted(
+        Annotation.objects.filter(item=item).values_list(
+            "label__name", "coordinates", "split__name"
+        )
+    ) == [("cat", "", "train"), ("dog", "", "train"), ("dog", "[1,2,3,4]", "train")]
     assert_stats_exact()
 
 
@@ -226,14 +247,17 @@ def test_unassigned_scope_leaves_placed_items_alone(version, splits):
     assert_stats_exact()
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"ratios": {"train": 0.5}}, "ratios"),
-    ({"ratios": {"train": 1.5, "valid": -0.5}}, "ratios"),
-    ({"ratios": {"nope": 1.0}}, "ratios"),
-    ({"ratios": RATIOS, "scope": "some"}, "scope"),
-    ({"ratios": RATIOS, "group_by": "colour"}, "group_by"),
-    ({"ratios": RATIOS, "group_by": "name_prefix", "separator": ""}, "separator"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"ratios": {"train": 0.5}}, "ratios"),
+        ({"ratios": {"train": 1.5, "valid": -0.5}}, "ratios"),
+        ({"ratios": {"nope": 1.0}}, "ratios"),
+        ({"ratios": RATIOS, "scope": "some"}, "scope"),
+        ({"ratios": RATIOS, "group_by": "colour"}, "group_by"),
+        ({"ratios": RATIOS, "group_by": "name_prefix", "separator": ""}, "separator"),
+    ],
+)
 def test_service_refuses_bad_input(version, splits, kwargs, field):
     with pytest.raises(InvalidInput) as exc:
         items_assign_to_splits(version=version, **kwargs)
@@ -247,8 +271,9 @@ def test_move_by_ids_carries_annotations_and_keeps_stats_exact(version, splits):
     ids = add_labelled(splits["train"], {"cat": 5, "dog": 3})
     result = items_move_to_split(split=splits["valid"], item_ids=ids[:4])
     assert result.moved == 4 and result.skipped == 0
-    assert per_label_split(version) == Counter({("cat", "train"): 1, ("dog", "train"): 3,
-                                                ("cat", "valid"): 4})
+    assert per_label_split(version) == Counter(
+        {("cat", "train"): 1, ("dog", "train"): 3, ("cat", "valid"): 4}
+    )
     assert_stats_exact()
 
 
@@ -266,8 +291,9 @@ def test_move_by_filters_moves_exactly_the_filtered_items(version, splits):
 def test_move_from_split_skips_items_not_in_it_and_leaves_other_memberships(version, splits):
     both = ItemFactory(dataset_version=version, splits=[splits["train"], splits["valid"]])
     only_valid = ItemFactory(dataset_version=version, splits=[splits["valid"]])
-    result = items_move_to_split(split=splits["test"], item_ids=[both.pk, only_valid.pk],
-                                 from_split=splits["train"])
+    result = items_move_to_split(
+        split=splits["test"], item_ids=[both.pk, only_valid.pk], from_split=splits["train"]
+    )
     assert (result.moved, result.skipped) == (1, 1)
     where = placement(version)
     assert where[both.pk] == ["test", "valid"] and where[only_valid.pk] == ["valid"]
@@ -294,13 +320,16 @@ def test_move_of_an_unknown_item_writes_nothing(version, splits):
 
 
 def assign_url(version):
-    return reverse("split-assign", kwargs={"dataset_id": version.dataset_id,
-                                           "version_id": version.pk})
+    return reverse(
+        "split-assign", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
+    )
 
 
 def move_url(version, split):
-    return reverse("split-move", kwargs={"dataset_id": version.dataset_id,
-                                         "version_id": version.pk, "split_id": split.pk})
+    return reverse(
+        "split-move",
+        kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, "split_id": split.pk},
+    )
 
 
 def test_api_assign_dry_run_then_apply(api, version, splits):
@@ -327,24 +356,28 @@ def test_api_assign_accepts_the_string_form_and_no_content_type(api, version, sp
     ItemFactory.create_batch(3, dataset_version=version)
     import json
 
-    response = api.generic("POST", assign_url(version), json.dumps(
-        {"ratios": "train=0.5,valid=0.5"}), content_type="")
+    response = api.generic(
+        "POST", assign_url(version), json.dumps({"ratios": "train=0.5,valid=0.5"}), content_type=""
+    )
     assert response.status_code == 200, response.content
     assert response.json()["moved"] == 3
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"ratios": {"train": 0.5, "valid": 0.6}}, "ratios"),
-    ({"ratios": {"train": -0.2, "valid": 1.2}}, "ratios"),
-    ({"ratios": {"train": 0.5, "holdout": 0.5}}, "ratios"),
-    ({"ratios": {"train": "half", "valid": 0.5}}, "ratios"),
-    ({"ratios": []}, "ratios"),
-    ({}, "ratios"),
-    ({"ratios": RATIOS, "scope": "everything"}, "scope"),
-    ({"ratios": RATIOS, "stratify": "yes"}, "stratify"),
-    ({"ratios": RATIOS, "seed": [1]}, "seed"),
-    ({"ratios": RATIOS, "group_by": "name_prefix", "separator": None}, "separator"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"ratios": {"train": 0.5, "valid": 0.6}}, "ratios"),
+        ({"ratios": {"train": -0.2, "valid": 1.2}}, "ratios"),
+        ({"ratios": {"train": 0.5, "holdout": 0.5}}, "ratios"),
+        ({"ratios": {"train": "half", "valid": 0.5}}, "ratios"),
+        ({"ratios": []}, "ratios"),
+        ({}, "ratios"),
+        ({"ratios": RATIOS, "scope": "everything"}, "scope"),
+        ({"ratios": RATIOS, "stratify": "yes"}, "stratify"),
+        ({"ratios": RATIOS, "seed": [1]}, "seed"),
+        ({"ratios": RATIOS, "group_by": "name_prefix", "separator": None}, "separator"),
+    ],
+)
 def test_api_assign_bad_bodies_are_400_json(api, version, splits, body, field):
     response = api.post(assign_url(version), body, format="json")
     assert response.status_code == 400
@@ -360,8 +393,7 @@ def test_api_assign_needs_an_editor(user, version, splits):
     ItemFactory(dataset_version=version)
     body = {"ratios": RATIOS}
     assert client_for(viewer).post(assign_url(version), body, format="json").status_code == 403
-    assert client_for(annotator).post(assign_url(version), body,
-                                      format="json").status_code == 403
+    assert client_for(annotator).post(assign_url(version), body, format="json").status_code == 403
     assert client_for(None).post(assign_url(version), body, format="json").status_code == 401
     assert client_for(editor).post(assign_url(version), body, format="json").status_code == 200
 
@@ -369,8 +401,9 @@ def test_api_assign_needs_an_editor(user, version, splits):
 def test_api_assign_on_a_foreign_or_malformed_version_is_404(api, version):
     foreign = DatasetFactory().versions.get()
     assert api.post(assign_url(foreign), {"ratios": RATIOS}, format="json").status_code == 404
-    mismatched = reverse("split-assign", kwargs={"dataset_id": foreign.dataset_id,
-                                                 "version_id": version.pk})
+    mismatched = reverse(
+        "split-assign", kwargs={"dataset_id": foreign.dataset_id, "version_id": version.pk}
+    )
     assert api.post(mismatched, {"ratios": RATIOS}, format="json").status_code == 404
     bad = f"/api/v1/datasets/{version.dataset_id}/versions/not-a-uuid/splits/assign"
     response = api.post(bad, {"ratios": RATIOS}, format="json")
@@ -379,20 +412,29 @@ def test_api_assign_on_a_foreign_or_malformed_version_is_404(api, version):
 
 def test_api_move_by_ids(api, version, splits):
     ids = add_labelled(splits["train"], {"cat": 3})
-    response = api.post(move_url(version, splits["valid"]),
-                        {"item_ids": [str(i) for i in ids[:2]]}, format="json")
+    response = api.post(
+        move_url(version, splits["valid"]), {"item_ids": [str(i) for i in ids[:2]]}, format="json"
+    )
     assert response.status_code == 200, response.json()
-    assert response.json() == {"moved": 2, "unchanged": 0, "skipped": 0,
-                               "split_id": str(splits["valid"].pk)}
+    assert response.json() == {
+        "moved": 2,
+        "unchanged": 0,
+        "skipped": 0,
+        "split_id": str(splits["valid"].pk),
+    }
     assert_stats_exact()
 
 
 def test_api_move_by_filters_with_from_split(api, version, splits):
     add_labelled(splits["train"], {"cat": 3, "dog": 2})
-    response = api.post(move_url(version, splits["test"]), {
-        "filters": {"labelId": str(version.labels.get(name="dog").pk)},
-        "from_split": str(splits["train"].pk),
-    }, format="json")
+    response = api.post(
+        move_url(version, splits["test"]),
+        {
+            "filters": {"labelId": str(version.labels.get(name="dog").pk)},
+            "from_split": str(splits["train"].pk),
+        },
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["moved"] == 2
     assert per_label_split(version)[("dog", "test")] == 2
@@ -422,18 +464,23 @@ def test_api_move_errors(api, version, splits):
         assert response.status_code == code, (body, response.json())
         assert response.json()["message"]
     assert snapshot() == before
-    foreign_target = reverse("split-move", kwargs={
-        "dataset_id": version.dataset_id, "version_id": version.pk,
-        "split_id": foreign_split.pk})
-    assert api.post(foreign_target, {"item_ids": [str(item.pk)]},
-                    format="json").status_code == 404
+    foreign_target = reverse(
+        "split-move",
+        kwargs={
+            "dataset_id": version.dataset_id,
+            "version_id": version.pk,
+            "split_id": foreign_split.pk,
+        },
+    )
+    assert api.post(foreign_target, {"item_ids": [str(item.pk)]}, format="json").status_code == 404
 
 
 def test_api_move_needs_an_editor(user, version, splits):
     annotator = UserFactory()
     share(version.dataset, annotator, Role.ANNOTATOR)
     item = ItemFactory(dataset_version=version, splits=[splits["train"]])
-    response = client_for(annotator).post(move_url(version, splits["valid"]),
-                                          {"item_ids": [str(item.pk)]}, format="json")
+    response = client_for(annotator).post(
+        move_url(version, splits["valid"]), {"item_ids": [str(item.pk)]}, format="json"
+    )
     assert response.status_code == 403
     assert placement(version)[item.pk] == ["train"]

@@ -23,17 +23,23 @@ def browser(user) -> Client:
 
 
 def url(name, version, **extra):
-    return reverse(name, kwargs={"dataset_id": version.dataset_id, "version_id": version.pk,
-                                 **extra})
+    return reverse(
+        name, kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, **extra}
+    )
 
 
 @pytest.fixture
 def filled(version, splits):
     LabelFactory(version=version, name="cat")
     LabelFactory(version=version, name="dog")
-    label_services.add_inferences(split=splits["train"], user=None, inferences=(
-        [{"name": f"cat-{i}", "prediction": "cat"} for i in range(8)]
-        + [{"name": f"dog-{i}", "prediction": "dog"} for i in range(2)]))
+    label_services.add_inferences(
+        split=splits["train"],
+        user=None,
+        inferences=(
+            [{"name": f"cat-{i}", "prediction": "cat"} for i in range(8)]
+            + [{"name": f"dog-{i}", "prediction": "dog"} for i in range(2)]
+        ),
+    )
     ItemFactory.create_batch(4, dataset_version=version)
     return version
 
@@ -49,8 +55,14 @@ def test_assign_page_previews_without_writing_then_applies(user, filled, splits)
     assert b"train=0.8,valid=0.1,test=0.1" in page.content
     before = memberships()
     stats_before = sorted(LabelStat.objects.values_list("id", "item_count"), key=str)
-    form = {"ratios": "train=0.5,valid=0.25,test=0.25", "scope": "all", "stratify": "on",
-            "group_by": "none", "separator": "_", "seed": "page"}
+    form = {
+        "ratios": "train=0.5,valid=0.25,test=0.25",
+        "scope": "all",
+        "stratify": "on",
+        "group_by": "none",
+        "separator": "_",
+        "seed": "page",
+    }
     preview = client.post(url("tools:split-assign", filled), {**form, "action": "preview"})
     assert preview.status_code == 200
     assert b'id="preview"' in preview.content and b"Nothing has been written" in preview.content
@@ -62,25 +74,34 @@ def test_assign_page_previews_without_writing_then_applies(user, filled, splits)
     assert sorted(LabelStat.objects.values_list("id", "item_count"), key=str) == stats_before
     applied = client.post(url("tools:split-assign", filled), {**form, "action": "apply"})
     assert applied.status_code == 302
-    assert applied["Location"] == reverse("seeme:version-detail", kwargs={
-        "dataset_id": filled.dataset_id, "version_id": filled.pk})
+    assert applied["Location"] == reverse(
+        "seeme:version-detail", kwargs={"dataset_id": filled.dataset_id, "version_id": filled.pk}
+    )
     assert memberships() != before
-    assert ItemSplit.objects.filter(split=splits["valid"], item__annotations__label__name="cat"
-                                    ).count() == 2
+    assert (
+        ItemSplit.objects.filter(
+            split=splits["valid"], item__annotations__label__name="cat"
+        ).count()
+        == 2
+    )
     assert_stats_exact()
 
 
 def test_assign_page_shows_errors_in_the_form(user, filled):
     client = browser(user)
     before = memberships()
-    for ratios, message in (("train=0.5,valid=0.6", b"add up to 1"),
-                            ("train=0.5,holdout=0.5", b"no split named"),
-                            ("train=-1,valid=2", b"from 0 to 1")):
-        response = client.post(url("tools:split-assign", filled), {
-            "ratios": ratios, "scope": "all", "group_by": "none", "action": "apply"})
+    for ratios, message in (
+        ("train=0.5,valid=0.6", b"add up to 1"),
+        ("train=0.5,holdout=0.5", b"no split named"),
+        ("train=-1,valid=2", b"from 0 to 1"),
+    ):
+        response = client.post(
+            url("tools:split-assign", filled),
+            {"ratios": ratios, "scope": "all", "group_by": "none", "action": "apply"},
+        )
         assert response.status_code == 200
         assert message in response.content
-        assert b'field__error' in response.content
+        assert b"field__error" in response.content
     assert memberships() == before
 
 
@@ -89,9 +110,15 @@ def test_assign_page_is_for_editors(user, filled):
     share(filled.dataset, viewer, Role.ANNOTATOR)
     share(filled.dataset, editor, Role.EDITOR)
     assert browser(viewer).get(url("tools:split-assign", filled)).status_code == 403
-    assert browser(viewer).post(url("tools:split-assign", filled), {
-        "ratios": "train=1", "scope": "all", "group_by": "none", "action": "apply"}
-    ).status_code == 403
+    assert (
+        browser(viewer)
+        .post(
+            url("tools:split-assign", filled),
+            {"ratios": "train=1", "scope": "all", "group_by": "none", "action": "apply"},
+        )
+        .status_code
+        == 403
+    )
     assert browser(editor).get(url("tools:split-assign", filled)).status_code == 200
     assert browser(UserFactory()).get(url("tools:split-assign", filled)).status_code == 404
     anonymous = Client().get(url("tools:split-assign", filled))
@@ -106,11 +133,14 @@ def test_health_page_links_findings_to_items(user, filled, splits):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-kind="duplicates"' in html
-    item_link = reverse("seeme:item-detail", kwargs={
-        "dataset_id": filled.dataset_id, "version_id": filled.pk, "item_id": a.pk})
+    item_link = reverse(
+        "seeme:item-detail",
+        kwargs={"dataset_id": filled.dataset_id, "version_id": filled.pk, "item_id": a.pk},
+    )
     assert item_link in html and "dup-a" in html
-    browser_link = reverse("seeme:item-list", kwargs={"dataset_id": filled.dataset_id,
-                                                      "version_id": filled.pk})
+    browser_link = reverse(
+        "seeme:item-list", kwargs={"dataset_id": filled.dataset_id, "version_id": filled.pk}
+    )
     unlabelled = f"{browser_link}?splitId={splits['train'].pk}&amp;onlyUnlabelled=true"
     assert unlabelled in html
     listed = client.get(f"{browser_link}?splitId={splits['train'].pk}&onlyUnlabelled=true")
@@ -123,8 +153,19 @@ def test_health_csv_page(user, filled):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows == [["kind", "severity", "splits", "label", "label_id", "value", "item_count",
-                     "message", "item_ids"]]  # 8 cats, 2 dogs, all in train: nothing to say
+    assert rows == [
+        [
+            "kind",
+            "severity",
+            "splits",
+            "label",
+            "label_id",
+            "value",
+            "item_count",
+            "message",
+            "item_ids",
+        ]
+    ]  # 8 cats, 2 dogs, all in train: nothing to say
     strict = client.get(url("tools:version-health-csv", filled) + "?under_represented_ratio=0.5")
     rows = list(csv.reader(io.StringIO(strict.content.decode())))
     assert [(r[0], r[3], r[6]) for r in rows[1:]] == [("under_represented", "dog", "2")]
@@ -154,8 +195,9 @@ def test_compare_page_and_duplicate_button(user, filled, splits):
     total = next(r for r in train.rows if r.kind == "total")
     assert (total.base, total.other, total.difference) == ((10, 10), (11, 10), (1, 0))
     foreign = DatasetFactory(owner=user).versions.get()
-    assert client.get(url("tools:version-compare", filled) + f"?other={foreign.pk}"
-                      ).status_code == 404
+    assert (
+        client.get(url("tools:version-compare", filled) + f"?other={foreign.pk}").status_code == 404
+    )
     assert client.get(url("tools:version-compare", filled) + "?other=nope").status_code == 404
     assert_stats_exact()
 
@@ -168,8 +210,9 @@ def test_duplicate_page_needs_an_editor_and_post(user, filled):
     assert filled.dataset.versions.count() == 1
 
 
-def test_health_page_query_count_does_not_grow_with_rows(user, filled, splits,
-                                                          django_assert_max_num_queries):
+def test_health_page_query_count_does_not_grow_with_rows(
+    user, filled, splits, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -181,8 +224,11 @@ def test_health_page_query_count_does_not_grow_with_rows(user, filled, splits,
     for i in range(20):
         ItemFactory(dataset_version=filled, text=f"dup {i}", splits=[splits["valid"]])
         ItemFactory(dataset_version=filled, text=f"dup {i}", splits=[splits["test"]])
-    label_services.add_inferences(split=splits["valid"], user=None, inferences=[
-        {"name": f"v{i}", "prediction": "dog"} for i in range(15)])
+    label_services.add_inferences(
+        split=splits["valid"],
+        user=None,
+        inferences=[{"name": f"v{i}", "prediction": "dog"} for i in range(15)],
+    )
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert client.get(url("tools:version-health", filled)).status_code == 200
 

@@ -14,9 +14,28 @@ from labels.assignment import RatioError, parse_ratios
 from labels.models import LabelStat
 from labels.services import NewItem
 
-COMMON_LABELS = ["cat", "dog", "car", "person", "bicycle", "bird", "tree", "house", "boat",
-                 "horse", "truck", "bus", "sheep", "cow", "chair", "bottle", "plane", "train",
-                 "flower", "sign"]
+COMMON_LABELS = [
+    "cat",
+    "dog",
+    "car",
+    "person",
+    "bicycle",
+    "bird",
+    "tree",
+    "house",
+    "boat",
+    "horse",
+    "truck",
+    "bus",
+    "sheep",
+    "cow",
+    "chair",
+    "bottle",
+    "plane",
+    "train",
+    "flower",
+    "sign",
+]
 
 
 def label_names(n: int) -> list[str]:
@@ -25,7 +44,7 @@ def label_names(n: int) -> list[str]:
 
 def zipf_weights(n: int, s: float) -> list[float]:
     """Cumulative weights of ranks 1..n under Zipf's law with exponent ``s``."""
-    return list(itertools.accumulate(1 / (rank ** s) for rank in range(1, n + 1)))
+    return list(itertools.accumulate(1 / (rank**s) for rank in range(1, n + 1)))
 
 
 class Command(BaseCommand):
@@ -38,22 +57,42 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--items", type=int, required=True, help="Number of items.")
         parser.add_argument("--labels", type=int, default=10, help="Number of labels.")
-        parser.add_argument("--splits", default="train=0.8,valid=0.1,test=0.1",
-                            help="Split names and ratios, e.g. train=0.8,valid=0.1,test=0.1.")
-        parser.add_argument("--unlabelled", type=float, default=0.1,
-                            help="Share of items with no annotation (default 0.1).")
-        parser.add_argument("--multi", type=float, default=0.1,
-                            help="Share of labelled items with more than one annotation.")
-        parser.add_argument("--zipf", type=float, default=1.1,
-                            help="Zipf exponent of the label frequencies (default 1.1).")
-        parser.add_argument("--multi-label", action="store_true",
-                            help="Make a multi-label dataset (default: single-label).")
-        parser.add_argument("--owner", help="Username of the owner (default: 'generator', "
-                                            "created if missing).")
+        parser.add_argument(
+            "--splits",
+            default="train=0.8,valid=0.1,test=0.1",
+            help="Split names and ratios, e.g. train=0.8,valid=0.1,test=0.1.",
+        )
+        parser.add_argument(
+            "--unlabelled",
+            type=float,
+            default=0.1,
+            help="Share of items with no annotation (default 0.1).",
+        )
+        parser.add_argument(
+            "--multi",
+            type=float,
+            default=0.1,
+            help="Share of labelled items with more than one annotation.",
+        )
+        parser.add_argument(
+            "--zipf",
+            type=float,
+            default=1.1,
+            help="Zipf exponent of the label frequencies (default 1.1).",
+        )
+        parser.add_argument(
+            "--multi-label",
+            action="store_true",
+            help="Make a multi-label dataset (default: single-label).",
+        )
+        parser.add_argument(
+            "--owner", help="Username of the owner (default: 'generator', created if missing)."
+        )
         parser.add_argument("--name", default="", help="Dataset name.")
         parser.add_argument("--seed", type=int, default=0, help="Random seed (reproducible).")
-        parser.add_argument("--chunk", type=int, default=50_000,
-                            help="Items per transaction (default 50,000).")
+        parser.add_argument(
+            "--chunk", type=int, default=50_000, help="Items per transaction (default 50,000)."
+        )
 
     def handle(self, *args, **opts):
         self._check(opts)
@@ -64,28 +103,43 @@ class Command(BaseCommand):
         owner = self._owner(opts["owner"])
         started = time.monotonic()
         dataset = services.dataset_create(
-            owner=owner, multi_label=opts["multi_label"],
+            owner=owner,
+            multi_label=opts["multi_label"],
             name=opts["name"] or f"generated {opts['items']:,} items",
-            description=(f"generate_dataset --items {opts['items']} --labels {opts['labels']} "
-                         f"--splits {opts['splits']} --seed {opts['seed']}"),
+            description=(
+                f"generate_dataset --items {opts['items']} --labels {opts['labels']} "
+                f"--splits {opts['splits']} --seed {opts['seed']}"
+            ),
         )
         version = dataset.versions.get()
-        splits = [services.split_create(version=version, user=owner, name=name)
-                  for name, _ in ratios]
-        labels = [services.label_create(version=version, user=owner, name=name)
-                  for name in label_names(opts["labels"])]
-        self._load(version, owner, [s.pk for s in splits],
-                   list(itertools.accumulate(r for _, r in ratios)), [lb.pk for lb in labels],
-                   opts)
+        splits = [
+            services.split_create(version=version, user=owner, name=name) for name, _ in ratios
+        ]
+        labels = [
+            services.label_create(version=version, user=owner, name=name)
+            for name in label_names(opts["labels"])
+        ]
+        self._load(
+            version,
+            owner,
+            [s.pk for s in splits],
+            list(itertools.accumulate(r for _, r in ratios)),
+            [lb.pk for lb in labels],
+            opts,
+        )
         elapsed = time.monotonic() - started
-        self.stdout.write(self.style.SUCCESS(
-            f"Dataset {dataset.pk} (version {version.pk}): {opts['items']:,} items in "
-            f"{elapsed:.1f} s"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Dataset {dataset.pk} (version {version.pk}): {opts['items']:,} items in "
+                f"{elapsed:.1f} s"
+            )
+        )
         for split in splits:
             total = LabelStat.objects.get(split=split, kind=LabelStat.Kind.TOTAL)
-            self.stdout.write(f"  split {split.name} {split.pk}: {total.item_count:,} items, "
-                              f"{total.annotation_count:,} annotations")
+            self.stdout.write(
+                f"  split {split.name} {split.pk}: {total.item_count:,} items, "
+                f"{total.annotation_count:,} annotations"
+            )
 
     def _check(self, opts) -> None:
         if opts["items"] < 0 or opts["labels"] < 1 or opts["chunk"] < 1:
@@ -97,8 +151,9 @@ class Command(BaseCommand):
     def _owner(self, username: str | None):
         User = get_user_model()
         if username is None:
-            user, _ = User.objects.get_or_create(username="generator",
-                                                 defaults={"email": "generator@example.com"})
+            user, _ = User.objects.get_or_create(
+                username="generator", defaults={"email": "generator@example.com"}
+            )
             return user
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -122,12 +177,23 @@ class Command(BaseCommand):
                 if rng.random() >= opts["unlabelled"]:
                     annotations = ((split, label, ""),)
                     if rng.random() < opts["multi"]:
-                        annotations += self._extra(rng, split, label, label_ids, label_cum,
-                                                   multi_label)
-                batch.append(NewItem(name=f"img-{start + offset:07d}.jpg", split_ids=(split,),
-                                     annotations=annotations, extension="jpg"))
-            services.items_bulk_create(version=version, user=owner, items=batch,
-                                       created_at=base + timedelta(microseconds=start))
+                        annotations += self._extra(
+                            rng, split, label, label_ids, label_cum, multi_label
+                        )
+                batch.append(
+                    NewItem(
+                        name=f"img-{start + offset:07d}.jpg",
+                        split_ids=(split,),
+                        annotations=annotations,
+                        extension="jpg",
+                    )
+                )
+            services.items_bulk_create(
+                version=version,
+                user=owner,
+                items=batch,
+                created_at=base + timedelta(microseconds=start),
+            )
             self.stdout.write(f"  {start + size:,} / {total:,} items")
 
     def _extra(self, rng, split, first, label_ids, label_cum, multi_label) -> tuple:
@@ -139,7 +205,11 @@ class Command(BaseCommand):
                 whole.add(label)
                 extra.append((split, label, ""))
             else:
-                box = [round(rng.random() * 0.5, 3), round(rng.random() * 0.5, 3),
-                       round(0.1 + rng.random() * 0.4, 3), round(0.1 + rng.random() * 0.4, 3)]
+                box = [
+                    round(rng.random() * 0.5, 3),
+                    round(rng.random() * 0.5, 3),
+                    round(0.1 + rng.random() * 0.4, 3),
+                    round(0.1 + rng.random() * 0.4, 3),
+                ]
                 extra.append((split, label, str(box)))
         return tuple(extra)

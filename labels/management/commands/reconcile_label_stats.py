@@ -18,10 +18,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true",
-                            help="Only report drifted rows; change nothing.")
-        parser.add_argument("--dataset", action="append", metavar="ID", default=None,
-                            help="Only this dataset (a UUID); may be given several times.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Only report drifted rows; change nothing."
+        )
+        parser.add_argument(
+            "--dataset",
+            action="append",
+            metavar="ID",
+            default=None,
+            help="Only this dataset (a UUID); may be given several times.",
+        )
 
     def handle(self, *args, dry_run: bool, dataset: list[str] | None, **options):
         dataset_ids = self._dataset_ids(dataset) if dataset else None
@@ -33,17 +39,22 @@ class Command(BaseCommand):
         for line in self._describe(drift):
             self.stdout.write(line)
         if not drift:
-            self.stdout.write(self.style.SUCCESS(
-                f"No drift: the statistics of {checked} split(s) equal a fresh count."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"No drift: the statistics of {checked} split(s) equal a fresh count."
+                )
+            )
         elif dry_run:
-            self.stdout.write(self.style.WARNING(
-                f"{len(drift)} drifted row(s) in {checked} split(s); nothing changed (--dry-run)."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{len(drift)} drifted row(s) in {checked} split(s); "
+                    "nothing changed (--dry-run)."
+                )
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(
-                f"Fixed {len(drift)} drifted row(s) in {checked} split(s)."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(f"Fixed {len(drift)} drifted row(s) in {checked} split(s).")
+            )
 
     def _dataset_ids(self, raw: list[str]) -> list[uuid.UUID]:
         try:
@@ -59,20 +70,34 @@ class Command(BaseCommand):
     def _describe(self, drift: list[Drift]) -> list[str]:
         """One line per drifted row, naming the dataset, version, split and label."""
         splits = {
-            s.pk: s for s in DatasetSplit.objects.filter(pk__in={d.split_id for d in drift})
-            .select_related("version__dataset")
+            s.pk: s
+            for s in DatasetSplit.objects.filter(pk__in={d.split_id for d in drift}).select_related(
+                "version__dataset"
+            )
         }
-        labels = dict(Label.objects.filter(pk__in={d.label_id for d in drift if d.label_id})
-                      .values_list("pk", "name"))
+        labels = dict(
+            Label.objects.filter(pk__in={d.label_id for d in drift if d.label_id}).values_list(
+                "pk", "name"
+            )
+        )
         lines = []
         for d in drift:
             split = splits.get(d.split_id)
-            where = (f"{split.version.dataset.name} / {split.version.name} / {split.name}"
-                     if split else "(split gone)")
-            row = (f"label {labels.get(d.label_id, '?')!r} ({d.label_id})" if d.label_id
-                   else f"{d.kind} row")
-            stored = (f"annotations={d.stored.annotation_count} items={d.stored.item_count}"
-                      if d.stored else "missing")
+            where = (
+                f"{split.version.dataset.name} / {split.version.name} / {split.name}"
+                if split
+                else "(split gone)"
+            )
+            row = (
+                f"label {labels.get(d.label_id, '?')!r} ({d.label_id})"
+                if d.label_id
+                else f"{d.kind} row"
+            )
+            stored = (
+                f"annotations={d.stored.annotation_count} items={d.stored.item_count}"
+                if d.stored
+                else "missing"
+            )
             lines.append(
                 f"{where} [split {d.split_id}] {row}: expected annotations="
                 f"{d.expected.annotation_count} items={d.expected.item_count}, stored {stored}"

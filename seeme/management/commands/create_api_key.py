@@ -13,7 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--name", default="cli", help="A label for the key (default: cli).")
         parser.add_argument(
-            "--expires-in-days", type=int, default=None,
+            "--expires-in-days",
+            type=int,
+            default=None,
             help="Days until the key stops working (default: never).",
         )
 

@@ -25,8 +25,13 @@ class Command(BaseCommand):
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=DEMO_USERNAME,
-            defaults={"email": "demo@example.com", "first_name": "Demo", "last_name": "User",
-                      "is_staff": True, "is_superuser": True},
+            defaults={
+                "email": "demo@example.com",
+                "first_name": "Demo",
+                "last_name": "User",
+                "is_staff": True,
+                "is_superuser": True,
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -43,8 +48,12 @@ class Command(BaseCommand):
 
     def _create_dataset(self, user, n_items: int, rng: random.Random) -> None:
         dataset = label_services.dataset_create(
-            owner=user, name=DATASET_NAME, description="A few labelled pet photos.",
-            multi_label=True, default_splits=True, content_type=ContentType.IMAGES,
+            owner=user,
+            name=DATASET_NAME,
+            description="A few labelled pet photos.",
+            multi_label=True,
+            default_splits=True,
+            content_type=ContentType.IMAGES,
         )
         version = dataset.versions.get()
         splits = list(version.splits.order_by("created_at"))
@@ -58,19 +67,30 @@ class Command(BaseCommand):
             slot = i % 20
             split = splits[0] if slot < 14 else splits[1] if slot < 17 else splits[2]
             item = label_services.item_create(
-                version=version, user=user, name=f"pet-{i:03d}.jpg", extension="jpg",
-                description=f"Demo photo {i}", split_ids=[split.pk],
+                version=version,
+                user=user,
+                name=f"pet-{i:03d}.jpg",
+                extension="jpg",
+                description=f"Demo photo {i}",
+                split_ids=[split.pk],
             )
             if rng.random() < 0.15:
                 continue  # left unlabelled
             label = rng.choices(labels, weights=weights)[0]
             label_services.annotation_create(
-                version=version, user=user, label_id=label.pk, item_id=item.pk,
+                version=version,
+                user=user,
+                label_id=label.pk,
+                item_id=item.pk,
                 split_id=split.pk,
             )
             if rng.random() < 0.2:
                 extra = rng.choice(labels)
                 label_services.annotation_create(
-                    version=version, user=user, label_id=extra.pk, item_id=item.pk,
-                    split_id=split.pk, coordinates="[0.1, 0.1, 0.5, 0.5]",
+                    version=version,
+                    user=user,
+                    label_id=extra.pk,
+                    item_id=item.pk,
+                    split_id=split.pk,
+                    coordinates="[0.1, 0.1, 0.5, 0.5]",
                 )
