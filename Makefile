@@ -38,6 +38,7 @@ run: demo
 test: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	PYTHONPATH=. $(PY) -m mypy
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -45,6 +46,7 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	PYTHONPATH=. $(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .pytest_cache

@@ -14,6 +14,7 @@ from itertools import combinations
 from django.db.models import Count, F, Subquery
 
 from labels.models import Label, LabelStat
+from labels.selectors.stats import version_stats
 from seeme.models import Version
 from splits.models import DatasetSplit, ItemSplit
 
@@ -77,12 +78,10 @@ class HealthReport:
 
 
 def _summaries(version: Version) -> tuple[list[Label], list[SplitSummary]]:
-    splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
-    labels = list(Label.objects.filter(version=version).order_by("index", "id"))
-    summaries = {s.pk: SplitSummary(s, 0, 0, 0, {}) for s in splits}
-    for split_id, kind, label_id, annotations, items in LabelStat.objects.filter(
-        split__version=version
-    ).values_list("split_id", "kind", "label_id", "annotation_count", "item_count"):
+    """Per split: items, annotations, unlabelled and items per label (``version_stats``)."""
+    stats = version_stats(version=version)
+    summaries = {s.pk: SplitSummary(s, 0, 0, 0, {}) for s in stats.splits}
+    for (split_id, kind, label_id), (items, annotations) in stats.rows.items():
         summary = summaries[split_id]
         if kind == Kind.TOTAL:
             summary.items, summary.annotations = items, annotations
@@ -90,7 +89,7 @@ def _summaries(version: Version) -> tuple[list[Label], list[SplitSummary]]:
             summary.unlabelled = items
         else:
             summary.label_items[label_id] = items
-    return labels, [summaries[s.pk] for s in splits]
+    return stats.labels, [summaries[s.pk] for s in stats.splits]
 
 
 def _pct(value: float) -> str:
@@ -373,20 +372,18 @@ class VersionDiff:
 
 
 def _version_numbers(version: Version):
-    splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
-    labels = list(Label.objects.filter(version=version).order_by("index", "id"))
-    names = {lb.pk: lb.name for lb in labels}
-    numbers: dict[str, dict[tuple, tuple[int, int]]] = {s.name: {} for s in splits}
-    split_names = {s.pk: s.name for s in splits}
-    for split_id, kind, label_id, annotations, items in LabelStat.objects.filter(
-        split__version=version
-    ).values_list("split_id", "kind", "label_id", "annotation_count", "item_count"):
+    """Split names, label names and ``{split name: {(kind, label name): (items, anns)}}``."""
+    stats = version_stats(version=version)
+    names = {lb.pk: lb.name for lb in stats.labels}
+    split_names = {s.pk: s.name for s in stats.splits}
+    numbers: dict[str, dict[tuple, tuple[int, int]]] = {s.name: {} for s in stats.splits}
+    for (split_id, kind, label_id), counts in stats.rows.items():
         key = (kind, names.get(label_id, "") if label_id else "")
-        numbers[split_names[split_id]][key] = (items, annotations)
-    for split in splits:
-        for label in labels:
+        numbers[split_names[split_id]][key] = counts
+    for split in stats.splits:
+        for label in stats.labels:
             numbers[split.name].setdefault((Kind.LABEL, label.name), (0, 0))
-    return [s.name for s in splits], [lb.name for lb in labels], numbers
+    return [s.name for s in stats.splits], [lb.name for lb in stats.labels], numbers
 
 
 def version_diff(*, base: Version, other: Version) -> VersionDiff:

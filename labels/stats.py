@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from labels.models import Annotation, Label, LabelStat
+from seeme.db import column_of as _column
 from splits.models import DatasetSplit
 
 PairState = Counter | None
@@ -109,7 +110,7 @@ def _locked_rows(split_ids: set, label_ids: set) -> list[tuple]:
     connection = transaction.get_connection()
     meta, quote = LabelStat._meta, connection.ops.quote_name
     column = {
-        name: quote(meta.get_field(name).column)
+        name: quote(_column(meta, name))
         for name in ("id", "split", "kind", "label", "annotation_count", "item_count")
     }
     uuid_field = meta.pk
@@ -154,7 +155,7 @@ def _write_counts(counts: list[tuple[uuid.UUID, int, int]]) -> None:
     meta, quote = LabelStat._meta, connection.ops.quote_name
     table = quote(meta.db_table)
     column = {
-        name: quote(meta.get_field(name).column)
+        name: quote(_column(meta, name))
         for name in ("id", "annotation_count", "item_count", "count", "updated_at")
     }
     rows = ", ".join(["(%s, %s, %s)"] * len(counts))

@@ -2,14 +2,14 @@
 
 from django.urls import path
 
-from labels import views
+from labels.views import exports
 
 app_name = "labels"
 
 urlpatterns = [
     path(
         "datasets/<uuid:dataset_id>/versions/<uuid:version_id>/labels/stats.csv",
-        views.stats_csv,
+        exports.stats_csv,
         name="stats-csv",
     ),
 ]

@@ -4,11 +4,13 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
+from django.db.models.options import Options
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,15 @@ def atomic_write(func):
 # -- bulk inserts whose cost in queries does not grow with the rows ----------------------------
 
 
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
+
+
+def column_of(meta: Options, name: str) -> str:
+    """The database column of the concrete field ``name``."""
+    return str(cast(Field, meta.get_field(name)).column)
+
+
 def _insert_fields(model: type[Model]) -> list[Field]:
     return [f for f in model._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
 
@@ -66,7 +77,7 @@ def _complete(
     fields = _insert_fields(model)
     given = {model._meta.get_field(name).name: i for i, name in enumerate(names)}
     now = timezone.now()
-    fillers = []
+    fillers: list[tuple[int | None, Callable[[], Any] | None]] = []
     for f in fields:
         if f.name in given:
             fillers.append((given[f.name], None))
@@ -76,8 +87,11 @@ def _complete(
             fillers.append((None, lambda: now))
         else:
             value = f.get_default()
-            fillers.append((None, lambda value=value: value))
-    completed = ([row[i] if i is not None else make() for i, make in fillers] for row in rows)
+            fillers.append((None, _constant(value)))
+    completed = (
+        [row[i] if i is not None else make() for i, make in fillers]  # type: ignore[misc]
+        for row in rows
+    )
     return fields, completed
 
 
@@ -109,8 +123,8 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     fields, completed = _complete(model, names, rows)
     conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is asked once per value below
     ops = conn.ops
-    table = ops.quote_name(model._meta.db_table)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    table = ops.quote_name(str(model._meta.db_table))
+    columns = ", ".join(ops.quote_name(str(f.column)) for f in fields)
     preps = [(f.get_internal_type() in _PLAIN_FIELDS, f.get_db_prep_save) for f in fields]
     prepared = [
         [
@@ -123,30 +137,13 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
         # %b: binary arrays, no text escaping of every string on the way.
         arrays = ", ".join(f"%b::{f.cast_db_type(conn)}[]" for f in fields)
         sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
-        params = [list(column) for column in zip(*prepared, strict=True)]
+        params: list[Any] = [list(column) for column in zip(*prepared, strict=True)]
     else:
         picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(fields)))
         sql = f"INSERT INTO {table} ({columns}) SELECT {picks} FROM json_each(%s)"
         params = [json.dumps(prepared, default=str)]
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def insert_objects(objs: Sequence[Model]) -> None:
-    """Insert unsaved model instances of one model in ONE statement (see ``insert_rows``).
-
-    Fills ``auto_now``/``auto_now_add`` fields like ``save()`` would. Auto-increment keys are
-    left to the database and not read back.
-    """
-    if not objs:
-        return
-    model = type(objs[0])
-    fields = _insert_fields(model)
-    rows = [[f.pre_save(obj, add=True) for f in fields] for obj in objs]
-    insert_rows(model, [f.name for f in fields], rows)
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
 
 
 def copy_rows(
@@ -167,8 +164,8 @@ def copy_rows(
         return
     fields, completed = _complete(model, names, rows)
     ops = connection.ops
-    table = ops.quote_name(model._meta.db_table)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    table = ops.quote_name(str(model._meta.db_table))
+    columns = ", ".join(ops.quote_name(str(f.column)) for f in fields)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in completed:

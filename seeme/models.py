@@ -78,11 +78,6 @@ class Role(models.TextChoices):
     EDITOR = "editor", "Editor (everything but deleting or sharing the dataset)"
 
 
-# Ordered capabilities: a role includes every role before it.
-ROLE_RANK = {Role.VIEWER: 1, Role.ANNOTATOR: 2, Role.EDITOR: 3}
-OWNER_RANK = 4
-
-
 class DatasetShare(TimeStampedModel):
     """Grants one user a role on a dataset owned by someone else."""
 

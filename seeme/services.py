@@ -10,8 +10,6 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -27,11 +25,10 @@ from seeme.models import (
     DatasetShare,
     Item,
     Role,
+    User,
     Version,
     text_content_hash,
 )
-
-User = get_user_model()
 
 KEY_PREFIX = "sm_"
 # Touch last_used_at at most this often, so reads stay reads.
@@ -48,7 +45,7 @@ def _hash_key(raw_key: str) -> str:
 @atomic_write
 def user_register(
     *, username: str, email: str, password: str, firstname: str = "", name: str = ""
-) -> AbstractBaseUser:
+) -> User:
     """Create a user account. Raises Forbidden when registration is closed."""
     if not settings.SEEME_OPEN_REGISTRATION:
         raise Forbidden("Registration is closed on this server; ask an administrator.")
@@ -75,7 +72,7 @@ def user_register(
 
 @atomic_write
 def apikey_create(
-    *, user: AbstractBaseUser, name: str = "", expires_in_days: int | None = None
+    *, user: User, name: str = "", expires_in_days: int | None = None
 ) -> tuple[APIKey, str]:
     """Create an API key; returns the row and the raw key, which is never stored."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -142,7 +139,7 @@ def dataset_delete(*, dataset: Dataset) -> None:
 def version_create(
     *,
     dataset: Dataset,
-    user: AbstractBaseUser | None,
+    user: User | None,
     name: str = "",
     description: str = "",
     default_split: str = "",
@@ -163,9 +160,8 @@ def version_create(
         default_split=default_split,
         config=config,
     )
-    return _unique_or_conflict(
-        lambda: (version.save(), version)[1], f"A version named {name!r} exists in this dataset."
-    )
+    _unique_or_conflict(version.save, f"A version named {name!r} exists in this dataset.")
+    return version
 
 
 @atomic_write
@@ -175,10 +171,8 @@ def version_update(*, version: Version, data: dict) -> Version:
     for field in ("name", "description", "default_split", "config"):
         if field in data and (field != "name" or data[field]):
             setattr(version, field, data[field])
-    return _unique_or_conflict(
-        lambda: (version.save(), version)[1],
-        f"A version named {version.name!r} exists in this dataset.",
-    )
+    _unique_or_conflict(version.save, f"A version named {version.name!r} exists in this dataset.")
+    return version
 
 
 @atomic_write
@@ -223,7 +217,7 @@ def dataset_share(*, dataset: Dataset, identifier: str, role: str) -> tuple[Data
 
 
 @atomic_write
-def dataset_unshare(*, dataset: Dataset, user_id: uuid.UUID | int) -> None:
+def dataset_unshare(*, dataset: Dataset, user_id: uuid.UUID) -> None:
     """Remove a user's access to a dataset; NotFound when they had none."""
     deleted, _ = DatasetShare.objects.filter(dataset=dataset, user_id=user_id).delete()
     if not deleted:

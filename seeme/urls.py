@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from labels.views import items, version
 from seeme import views
 from seeme.api import errors
 
@@ -15,9 +16,9 @@ pages = (
     [
         path("", views.dataset_list, name="dataset-list"),
         path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
-        path(VERSION, views.version_detail, name="version-detail"),
-        path(VERSION + "items/", views.item_list, name="item-list"),
-        path(VERSION + "items/<uuid:item_id>/", views.item_detail, name="item-detail"),
+        path(VERSION, version.version_detail, name="version-detail"),
+        path(VERSION + "items/", items.item_list, name="item-list"),
+        path(VERSION + "items/<uuid:item_id>/", items.item_detail, name="item-detail"),
     ],
     "seeme",
 )
@@ -32,7 +33,7 @@ urlpatterns = [
     path("", include(pages)),
     path("", include("splits.urls")),
     path("", include("labels.urls")),
-    path("", include("labels.tools_urls")),
+    path("", include("splits.tools_urls")),
 ]
 
 handler400 = "seeme.urls.bad_request"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from splits import views
+from splits.views import split as views
 
 app_name = "splits"
 

@@ -37,12 +37,10 @@ from labels.services.assignment import (
 )
 from labels.services.versions import version_duplicate
 from seeme.api.fields import IdField, OptionalCharField, StrictBooleanField
-from seeme.api.scoping import VersionChildMixin, path_uuid
+from seeme.api.scoping import ERROR, VersionChildMixin, path_uuid
 from seeme.api.serializers import VersionSerializer
 from seeme.models import Version
 from splits.models import DatasetSplit
-
-ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
 
 
 @extend_schema_field({"oneOf": [{"type": "string", "maxLength": 255}, {"type": "integer"}]})

@@ -21,9 +21,14 @@ from labels.api.serializers import (
 )
 from labels.exports import label_stats_csv_response
 from labels.models import Annotation, Label, LabelStat
-from seeme.api.scoping import ANNOTATE, VersionChildMixin, path_uuid
-
-ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
+from seeme.api.scoping import (
+    ANNOTATE,
+    ERROR,
+    ScopedObjectMixin,
+    ServiceUpdateMixin,
+    VersionChildMixin,
+    path_uuid,
+)
 
 
 class CSVRenderer(BaseRenderer):
@@ -43,7 +48,7 @@ class CSVRenderer(BaseRenderer):
     create=extend_schema(responses={201: LabelSerializer, 409: ERROR}),
     update=extend_schema(responses={200: LabelSerializer, 409: ERROR}),
 )
-class LabelViewSet(VersionChildMixin, viewsets.ModelViewSet):
+class LabelViewSet(VersionChildMixin, ScopedObjectMixin, ServiceUpdateMixin, viewsets.ModelViewSet):
     """Labels of a version, ordered by their server-assigned ``index``."""
 
     serializer_class = LabelSerializer
@@ -53,25 +58,13 @@ class LabelViewSet(VersionChildMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return Label.objects.filter(version=self.scoped_version).order_by("index", "id")
 
-    def get_object(self):
-        label = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
-        if label is None:
-            raise NotFound()
-        label.version = self.scoped_version
-        return label
-
     def perform_create(self, serializer):
         serializer.instance = services.label_create(
             version=self.scoped_version, user=self.request.user, **serializer.validated_data
         )
 
-    def update(self, request, *args, **kwargs):
-        label = self.get_object()
-        body = self.get_serializer(label, data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        return Response(
-            self.get_serializer(services.label_update(label=label, data=body.validated_data)).data
-        )
+    def perform_service_update(self, obj, data):
+        return services.label_update(label=obj, data=data)
 
     def perform_destroy(self, instance):
         services.label_delete(label=instance)
@@ -131,6 +124,8 @@ class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
 
 class AnnotationViewSet(
     VersionChildMixin,
+    ScopedObjectMixin,
+    ServiceUpdateMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
@@ -141,20 +136,16 @@ class AnnotationViewSet(
     serializer_class = AnnotationSerializer
     http_method_names = ["post", "put", "delete", "options"]
     action_ranks = {"create": ANNOTATE, "update": ANNOTATE, "destroy": ANNOTATE}
+    queryset = Annotation.objects.none()  # for the schema; get_queryset() scopes to the version
+    parent_attr = "split.version"
+    update_serializer_class = AnnotationUpdateSerializer
+    response_serializer_class = AnnotationSerializer
 
     def get_serializer_class(self):
         return AnnotationUpdateSerializer if self.action == "update" else AnnotationSerializer
 
-    def get_object(self):
-        annotation = (
-            Annotation.objects.select_related("split")
-            .filter(pk=path_uuid(self.kwargs, "pk"), split__version=self.scoped_version)
-            .first()
-        )
-        if annotation is None:
-            raise NotFound()
-        annotation.split.version = self.scoped_version
-        return annotation
+    def get_queryset(self):
+        return Annotation.objects.select_related("split").filter(split__version=self.scoped_version)
 
     def perform_create(self, serializer):
         serializer.instance = services.annotation_create(
@@ -166,11 +157,10 @@ class AnnotationViewSet(
         responses={200: AnnotationSerializer, 400: ERROR, 404: ERROR},
     )
     def update(self, request, *args, **kwargs):
-        annotation = self.get_object()
-        body = AnnotationUpdateSerializer(annotation, data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        updated = services.annotation_update(annotation=annotation, data=body.validated_data)
-        return Response(AnnotationSerializer(updated).data)
+        return super().update(request, *args, **kwargs)
+
+    def perform_service_update(self, obj, data):
+        return services.annotation_update(annotation=obj, data=data)
 
     @extend_schema(responses={200: AnnotationSerializer, 404: ERROR})
     def destroy(self, request, *args, **kwargs):

@@ -15,13 +15,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from labels.assignment import ItemRecord, RatioError, group_key, parse_ratios, plan_assignment
 from labels.filtersets import ItemFilterSet
-from labels.models import Annotation, Label, LabelStat
+from labels.models import Annotation, LabelStat
+from labels.selectors.stats import CountsTable, counts_change
 from labels.services._locks import _lock_exclusive
 from labels.stats import StatsDelta
 from seeme.db import atomic_write
@@ -158,113 +160,6 @@ def _apply_moves(plan: _MovePlan) -> None:
         batch_size=BULK_BATCH,
     )
     plan.delta.apply()
-
-
-# -- before / after counts ----------------------------------------------------------------
-
-
-@dataclass
-class SplitCounts:
-    """One split's persisted numbers: totals, the unlabelled bucket and per-label counts."""
-
-    split: DatasetSplit
-    items: int = 0
-    annotations: int = 0
-    unlabelled: int = 0
-    labels: dict[uuid.UUID, list[int]] = field(default_factory=dict)  # label -> [items, anns]
-
-
-@dataclass
-class CountsTable:
-    """Every split of a version with its numbers, read from LabelStat rows (no recount)."""
-
-    labels: list[Label]
-    splits: list[SplitCounts]
-
-    @classmethod
-    def for_version(cls, version: Version) -> "CountsTable":
-        """Three queries: splits, labels, LabelStat rows."""
-        splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
-        labels = list(Label.objects.filter(version=version).order_by("index", "id"))
-        table = cls(
-            labels, [SplitCounts(s, labels={lb.pk: [0, 0] for lb in labels}) for s in splits]
-        )
-        rows = LabelStat.objects.filter(split__version=version).values_list(
-            "split_id", "kind", "label_id", "annotation_count", "item_count"
-        )
-        table._add((((s, k, lb), (a, i)) for s, k, lb, a, i in rows), sign=1)
-        return table
-
-    def _add(self, entries: Iterable[tuple[tuple, tuple[int, int]]], sign: int) -> None:
-        by_id = {sc.split.pk: sc for sc in self.splits}
-        for (split_id, kind, label_id), (annotations, items) in entries:
-            counts = by_id.get(split_id)
-            if counts is None:
-                continue
-            if kind == Kind.TOTAL:
-                counts.items += sign * items
-                counts.annotations += sign * annotations
-            elif kind == Kind.UNLABELLED:
-                counts.unlabelled += sign * items
-            elif label_id in counts.labels:
-                counts.labels[label_id][0] += sign * items
-                counts.labels[label_id][1] += sign * annotations
-
-    def plus(self, delta: StatsDelta) -> "CountsTable":
-        """A copy with a planned delta applied: the numbers a write would leave behind."""
-        copy = CountsTable(
-            self.labels,
-            [
-                SplitCounts(
-                    sc.split,
-                    sc.items,
-                    sc.annotations,
-                    sc.unlabelled,
-                    {k: list(v) for k, v in sc.labels.items()},
-                )
-                for sc in self.splits
-            ],
-        )
-        copy._add(delta.nonzero().items(), sign=1)
-        return copy
-
-
-def counts_change(before: CountsTable, after: CountsTable) -> list[dict]:
-    """Per split and label, the numbers before and after, ready for JSON or a template."""
-    result = []
-    for b, a in zip(before.splits, after.splits, strict=True):
-        result.append(
-            {
-                "split_id": str(b.split.pk),
-                "name": b.split.name,
-                "before": {
-                    "items": b.items,
-                    "annotations": b.annotations,
-                    "unlabelled": b.unlabelled,
-                },
-                "after": {
-                    "items": a.items,
-                    "annotations": a.annotations,
-                    "unlabelled": a.unlabelled,
-                },
-                "labels": [
-                    {
-                        "label_id": str(label.pk),
-                        "name": label.name,
-                        "before": {
-                            "items": b.labels[label.pk][0],
-                            "annotations": b.labels[label.pk][1],
-                        },
-                        "after": {
-                            "items": a.labels[label.pk][0],
-                            "annotations": a.labels[label.pk][1],
-                        },
-                    }
-                    for label in before.labels
-                ],
-            }
-        )
-    return result
 
 
 # -- assignment by ratio ------------------------------------------------------------------
@@ -429,7 +324,7 @@ class MoveResult:
 FILTER_KEYS = ("splitId", "labelId", "onlyUnlabelled", "name")
 
 
-def _filtered_item_ids(version: Version, filters: dict) -> list[uuid.UUID]:
+def _filtered_item_ids(version: Version, filters: Any) -> list[uuid.UUID]:
     if not isinstance(filters, dict):
         raise InvalidInput("filters must be an object.", {"filters": ["must be an object"]})
     unknown = sorted(set(filters) - set(FILTER_KEYS))

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from labels.models import Annotation, Label, LabelStat
@@ -14,7 +13,7 @@ from labels.services._locks import _lock_shared
 from labels.stats import StatsDelta
 from seeme.db import atomic_write, copy_rows
 from seeme.exceptions import InvalidInput
-from seeme.models import Item, Version
+from seeme.models import Item, User, Version
 from splits.models import DatasetSplit, ItemSplit
 
 Kind = LabelStat.Kind
@@ -75,7 +74,7 @@ class _Counts:
 def items_bulk_create(
     *,
     version: Version,
-    user: AbstractBaseUser | None,
+    user: User | None,
     items: Sequence[NewItem],
     created_at: datetime | None = None,
 ) -> list[uuid.UUID]:

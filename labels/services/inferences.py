@@ -4,7 +4,6 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from labels.models import Annotation, Label
@@ -12,7 +11,7 @@ from labels.services._locks import _lock_shared
 from labels.stats import StatsDelta
 from seeme.db import atomic_write, insert_rows
 from seeme.exceptions import InvalidInput, NotFound
-from seeme.models import ContentType, Item, text_content_hash
+from seeme.models import ContentType, Item, User, text_content_hash
 from splits.models import DatasetSplit, ItemSplit
 
 # -- add_inferences ---------------------------------------------------------------------------
@@ -56,7 +55,7 @@ def _predictions(inference: dict, multi_label: bool) -> list[tuple[str, str]]:
 def add_inferences(
     *,
     split: DatasetSplit,
-    user: AbstractBaseUser | None,
+    user: User | None,
     inferences: list[dict],
     keep_annotations: bool = True,
 ) -> list[uuid.UUID]:
@@ -108,7 +107,7 @@ def add_inferences(
     annotation_rows = []
     delta = StatsDelta()
     for item_id, plan in zip(item_ids, plans, strict=True):
-        after = Counter()
+        after: Counter[uuid.UUID] = Counter()
         for name, coordinates in plan:
             label_id = label_ids[name]
             annotation_rows.append((label_id, item_id, split.pk, coordinates, user_id))

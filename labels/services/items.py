@@ -4,7 +4,6 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -18,9 +17,9 @@ from labels.services._locks import (
     _locked_annotation,
 )
 from labels.stats import StatsDelta, pair_states
-from seeme.db import atomic_write
+from seeme.db import atomic_write, column_of
 from seeme.exceptions import InvalidInput, NotFound
-from seeme.models import Item, Version, text_content_hash
+from seeme.models import Item, User, Version, text_content_hash
 from splits.models import DatasetSplit, ItemSplit
 
 # -- items and membership -------------------------------------------------------------------
@@ -42,7 +41,7 @@ def _splits_of_version(version: Version, split_ids: Iterable[uuid.UUID]) -> list
 def item_create(
     *,
     version: Version,
-    user: AbstractBaseUser | None,
+    user: User | None,
     name: str = "",
     description: str = "",
     text: str = "",
@@ -231,7 +230,7 @@ def _annotations_of(item_id, split_ids: set) -> dict[tuple, list[tuple]]:
     found: dict[tuple, list[tuple]] = {(item_id, s): [] for s in split_ids}
     meta, quote = Annotation._meta, connection.ops.quote_name
     columns = ", ".join(
-        quote(meta.get_field(name).column) for name in ("id", "split", "label", "coordinates")
+        quote(column_of(meta, name)) for name in ("id", "split", "label", "coordinates")
     )
     as_uuid = meta.pk.to_python
     with connection.cursor() as cursor:
@@ -262,7 +261,7 @@ def _whole_item_replaced(version: Version, rows: list[tuple], keep_id=None) -> l
 def annotation_create(
     *,
     version: Version,
-    user: AbstractBaseUser | None,
+    user: User | None,
     label_id,
     item_id,
     split_id,

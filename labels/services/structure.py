@@ -1,6 +1,5 @@
 """Structural writes: datasets with default splits, splits and labels (exclusive version lock)."""
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError
 from django.db.models import Count, Exists, Max, OuterRef
 
@@ -9,7 +8,7 @@ from labels.services._locks import _lock_exclusive
 from labels.stats import StatsDelta, rows_create_for_label, rows_create_for_split
 from seeme.db import atomic_write
 from seeme.exceptions import Conflict
-from seeme.models import ContentType, Dataset, Version
+from seeme.models import ContentType, Dataset, User, Version
 from seeme.services import version_create
 from splits.models import DEFAULT_SPLIT_NAMES, DatasetSplit, ItemSplit
 
@@ -21,7 +20,7 @@ Kind = LabelStat.Kind
 @atomic_write
 def dataset_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     name: str,
     description: str = "",
     notes: str = "",
@@ -48,7 +47,7 @@ def dataset_create(
 
 @atomic_write
 def split_create(
-    *, version: Version, user: AbstractBaseUser | None, name: str, description: str = ""
+    *, version: Version, user: User | None, name: str, description: str = ""
 ) -> DatasetSplit:
     """Create a split and its zeroed statistics rows. 409 when the name is taken."""
     _lock_exclusive(version)
@@ -78,7 +77,7 @@ def split_delete(*, split: DatasetSplit) -> None:
 def label_create(
     *,
     version: Version,
-    user: AbstractBaseUser | None,
+    user: User | None,
     name: str,
     description: str = "",
     color: str | None = None,

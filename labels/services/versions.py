@@ -2,15 +2,15 @@
 
 import uuid
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
 from django.utils import timezone
 
 from labels.models import Annotation, Label
+from labels.selectors.stats import version_labels, version_splits
 from labels.services._locks import _lock_exclusive
 from labels.stats import rows_copy_for_version
 from seeme.db import atomic_write, copy_rows
-from seeme.models import Item, Version
+from seeme.models import Item, User, Version
 from seeme.services import version_create
 from splits.models import DatasetSplit, ItemSplit
 
@@ -59,7 +59,7 @@ def _insert_keeping_times(model, objs: list) -> None:
 def version_duplicate(
     *,
     version: Version,
-    user: AbstractBaseUser | None,
+    user: User | None,
     name: str = "",
     description: str | None = None,
 ) -> Version:
@@ -81,7 +81,7 @@ def version_duplicate(
     )
     ns = copy.pk
 
-    labels = list(Label.objects.filter(version=version).order_by("index"))
+    labels = version_labels(version=version)
     label_map = {lb.pk: _copy_id(ns, "label", lb.pk) for lb in labels}
     Label.objects.bulk_create(
         [
@@ -98,7 +98,7 @@ def version_duplicate(
             for lb in labels
         ]
     )
-    splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
+    splits = version_splits(version=version)
     split_map = {s.pk: _copy_id(ns, "split", s.pk) for s in splits}
     now = timezone.now()
     _insert_keeping_times(

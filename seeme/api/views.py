@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,9 +26,12 @@ from seeme.api.pagination import PageCountPagination
 from seeme.api.schema import MessageSerializer
 from seeme.api.scoping import (
     EDIT,
+    ERROR,
     OWN,
     DatasetAccessMixin,
     DatasetChildMixin,
+    ScopedObjectMixin,
+    ServiceUpdateMixin,
     VersionChildMixin,
     path_uuid,
 )
@@ -48,8 +51,6 @@ from seeme.api.serializers import (
 from seeme.models import APIKey, DatasetShare, Item, Version
 from seeme.selectors import apikey_list, dataset_list_visible
 from splits.models import DatasetSplit
-
-ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
 
 # -- accounts ---------------------------------------------------------------------------------
 
@@ -134,21 +135,18 @@ class ApplicationsView(APIView):
         return Response([])
 
 
-class APIKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class APIKeyViewSet(
+    ScopedObjectMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     """The caller's API keys: list, create (the key is shown once), revoke."""
 
     serializer_class = APIKeySerializer
     queryset = APIKey.objects.none()  # for the schema; get_queryset() scopes to the caller
     lookup_value_regex = "[^/]+"
+    parent_attr = ""
 
     def get_queryset(self):
         return apikey_list(user=self.request.user)
-
-    def get_object(self):
-        key = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
-        if key is None:
-            raise NotFound()
-        return key
 
     @extend_schema(request=APIKeyCreateSerializer, responses={201: APIKeySerializer, 400: ERROR})
     def create(self, request):
@@ -175,7 +173,7 @@ def _versions_prefetch():
     )
 
 
-class DatasetViewSet(DatasetAccessMixin, viewsets.ModelViewSet):
+class DatasetViewSet(DatasetAccessMixin, ServiceUpdateMixin, viewsets.ModelViewSet):
     """Datasets the caller owns or that are shared with them."""
 
     serializer_class = DatasetSerializer
@@ -197,12 +195,8 @@ class DatasetViewSet(DatasetAccessMixin, viewsets.ModelViewSet):
             owner=self.request.user, **serializer.validated_data
         )
 
-    def update(self, request, *args, **kwargs):
-        dataset = self.get_object()
-        body = self.get_serializer(dataset, data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        services.dataset_update(dataset=dataset, data=body.validated_data)
-        return Response(self.get_serializer(self.get_object()).data)
+    def perform_service_update(self, obj, data):
+        services.dataset_update(dataset=obj, data=data)
 
     def perform_destroy(self, instance):
         services.dataset_delete(dataset=instance)
@@ -249,7 +243,9 @@ class DatasetViewSet(DatasetAccessMixin, viewsets.ModelViewSet):
     create=extend_schema(responses={201: VersionSerializer, 409: ERROR}),
     update=extend_schema(responses={200: VersionSerializer, 409: ERROR}),
 )
-class VersionViewSet(DatasetChildMixin, viewsets.ModelViewSet):
+class VersionViewSet(
+    DatasetChildMixin, ScopedObjectMixin, ServiceUpdateMixin, viewsets.ModelViewSet
+):
     """Versions of a dataset, each with its labels and splits."""
 
     serializer_class = VersionSerializer
@@ -266,24 +262,13 @@ class VersionViewSet(DatasetChildMixin, viewsets.ModelViewSet):
             .order_by("created_at", "id")
         )
 
-    def get_object(self):
-        version = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
-        if version is None:
-            raise NotFound()
-        version.dataset = self.scoped_dataset
-        return version
-
     def perform_create(self, serializer):
         serializer.instance = services.version_create(
             dataset=self.scoped_dataset, user=self.request.user, **serializer.validated_data
         )
 
-    def update(self, request, *args, **kwargs):
-        version = self.get_object()
-        body = self.get_serializer(version, data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        services.version_update(version=version, data=body.validated_data)
-        return Response(self.get_serializer(self.get_object()).data)
+    def perform_service_update(self, obj, data):
+        services.version_update(version=obj, data=data)
 
     def perform_destroy(self, instance):
         services.version_delete(version=instance)
@@ -312,6 +297,8 @@ def _if_match(request) -> int | None:
 )
 class ItemViewSet(
     VersionChildMixin,
+    ScopedObjectMixin,
+    ServiceUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -324,6 +311,9 @@ class ItemViewSet(
     queryset = Item.objects.none()  # for the schema; get_queryset() scopes to the version
     http_method_names = ["get", "post", "put", "head", "options"]
     action_ranks = {"update": EDIT, "create": EDIT}
+    parent_attr = ""  # the serializer never reads the version back
+    update_serializer_class = ItemSerializer
+    response_serializer_class = ItemSerializer
 
     def get_serializer_class(self):
         return ItemCreateSerializer if self.action == "create" else ItemSerializer
@@ -347,12 +337,6 @@ class ItemViewSet(
         if filterset.is_valid():
             known = filterset.count_from_stats(version_id=self.scoped_version.pk)
         return queryset.count() if known is None else known
-
-    def get_object(self):
-        item = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
-        if item is None:
-            raise NotFound()
-        return item
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -380,8 +364,7 @@ class ItemViewSet(
     )
     def update(self, request, *args, **kwargs):
         """Update an item's fields; with If-Match only if it is still at that version."""
-        item = self.get_object()
-        body = ItemSerializer(item, data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        services.item_update(item=item, data=body.validated_data, if_match=_if_match(request))
-        return Response(ItemSerializer(self.get_object()).data)
+        return super().update(request, *args, **kwargs)
+
+    def perform_service_update(self, obj, data):
+        services.item_update(item=obj, data=data, if_match=_if_match(self.request))

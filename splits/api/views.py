@@ -4,7 +4,6 @@ from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -16,21 +15,26 @@ from rest_framework.response import Response
 from labels import services as label_services
 from labels.api.serializers import AddInferencesSerializer
 from labels.models import Annotation
-from seeme.api.scoping import EDIT, VersionChildMixin, path_uuid
+from seeme.api.scoping import (
+    EDIT,
+    ERROR,
+    ScopedObjectMixin,
+    ServiceUpdateMixin,
+    VersionChildMixin,
+    path_uuid,
+)
 from seeme.api.serializers import ItemSerializer
 from seeme.models import Item
 from splits import services
 from splits.api.serializers import DatasetSplitSerializer
 from splits.models import DatasetSplit
 
-ERROR = OpenApiResponse(description="JSON error: {message, errors?}")
-
 
 @extend_schema_view(
     create=extend_schema(responses={201: DatasetSplitSerializer, 409: ERROR}),
     update=extend_schema(responses={200: DatasetSplitSerializer, 409: ERROR}),
 )
-class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
+class SplitViewSet(VersionChildMixin, ScopedObjectMixin, ServiceUpdateMixin, viewsets.ModelViewSet):
     """Splits of a version (train / valid / test ...)."""
 
     serializer_class = DatasetSplitSerializer
@@ -41,25 +45,13 @@ class SplitViewSet(VersionChildMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return DatasetSplit.objects.filter(version=self.scoped_version).order_by("created_at", "id")
 
-    def get_object(self):
-        split = self.get_queryset().filter(pk=path_uuid(self.kwargs, "pk")).first()
-        if split is None:
-            raise NotFound()
-        split.version = self.scoped_version
-        return split
-
     def perform_create(self, serializer):
         serializer.instance = label_services.split_create(
             version=self.scoped_version, user=self.request.user, **serializer.validated_data
         )
 
-    def update(self, request, *args, **kwargs):
-        split = self.get_object()
-        body = self.get_serializer(split, data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        return Response(
-            self.get_serializer(services.split_update(split=split, data=body.validated_data)).data
-        )
+    def perform_service_update(self, obj, data):
+        return services.split_update(split=obj, data=data)
 
     def perform_destroy(self, instance):
         label_services.split_delete(split=instance)

@@ -1,4 +1,5 @@
-"""seeme.db.insert_rows / insert_objects / copy_rows: the vendor-specific bulk writes.
+"""seeme.db.insert_rows / copy_rows: the vendor-specific bulk writes (``insert_objects`` below
+drives ``insert_rows`` with model instances, as the bulk services do with rows).
 
 Each runs on SQLite and on PostgreSQL (whichever DATABASE_URL selects) and must store the
 same values Django's ORM would, in a number of statements that does not grow with the rows.
@@ -11,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from seeme.db import copy_rows, insert_objects, insert_rows
+from seeme.db import _insert_fields, copy_rows, insert_rows
 from seeme.models import Item
 from splits.models import ItemSplit
 
@@ -26,6 +27,19 @@ AWKWARD_TEXTS = [
     '{"json": true}',
     "x" * 5000,
 ]
+
+
+def insert_objects(objs) -> None:
+    """Unsaved instances of one model through ``insert_rows``, ``auto_now`` fields filled
+    like ``save()`` would: one statement."""
+    if not objs:
+        return
+    fields = _insert_fields(type(objs[0]))
+    insert_rows(
+        type(objs[0]),
+        [f.name for f in fields],
+        [[f.pre_save(o, True) for f in fields] for o in objs],
+    )
 
 
 def _items(version, n: int) -> list[Item]:

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_safe
 
 from labels.exports import label_stats_csv_response
-from seeme.views import version_for_page
+from seeme.selectors import version_for_user
 
 
 @require_safe
@@ -14,4 +14,4 @@ from seeme.views import version_for_page
 def stats_csv(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """The split x label matrix as CSV: one row per split and label, plus each split's
     unlabelled and total rows (``labels.selectors.label_stats_csv_rows``)."""
-    return label_stats_csv_response(version=version_for_page(request, dataset_id, version_id))
+    return label_stats_csv_response(version=version_for_user(request.user, dataset_id, version_id))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labels import tools_views as views
+from splits.views import tools as views
 
 app_name = "tools"
 

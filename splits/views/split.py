@@ -7,9 +7,12 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from labels.selectors import label_stat_total_for_split, label_stats_for_split
-from seeme.views import version_for_page
-from splits.models import DatasetSplit
+from labels.selectors import (
+    label_stat_total_for_split,
+    label_stats_for_split,
+    version_splits,
+)
+from seeme.selectors import version_for_user
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -21,8 +24,8 @@ def _percent(part: int, whole: int) -> float | None:
 def split_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, split_id: uuid.UUID):
     """One split: a bar per label (items as share of the split's items, annotations as share
     of its annotations), then the unlabelled items. Reads the persisted stats only."""
-    version = version_for_page(request, dataset_id, version_id)
-    splits = list(DatasetSplit.objects.filter(version=version).order_by("created_at", "id"))
+    version = version_for_user(request.user, dataset_id, version_id)
+    splits = version_splits(version=version)
     split = next((s for s in splits if s.pk == split_id), None)
     if split is None:
         raise Http404("No such split.")

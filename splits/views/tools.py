@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,21 +14,17 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from labels.api.tools import query_string
 from labels.forms import AssignForm, preview_rows
 from labels.reports import split_health, split_health_csv, version_diff
+from labels.selectors import version_splits
 from labels.services.assignment import items_assign_to_splits
 from labels.services.versions import version_duplicate
-from seeme.api.scoping import EDIT, RANK_NAMES
 from seeme.exceptions import ServiceError
 from seeme.models import Item, Version
-from seeme.views import version_for_page
-
-RANKS = {name: rank for rank, name in RANK_NAMES.items()}
+from seeme.selectors import Rank, version_for_user
 
 
 def _editable_version(request, dataset_id, version_id) -> Version:
-    version = version_for_page(request, dataset_id, version_id)
-    if RANKS[version.role] < EDIT:
-        raise PermissionDenied("Changing splits needs the editor role on this dataset.")
-    return version
+    """The version if the user may change its splits: 404 for a stranger, 403 below editor."""
+    return version_for_user(request.user, dataset_id, version_id, min_rank=Rank.EDITOR)
 
 
 @login_required
@@ -37,7 +32,7 @@ def _editable_version(request, dataset_id, version_id) -> Version:
 def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Form + dry-run preview; "Apply" writes and goes back to the version page."""
     version = _editable_version(request, dataset_id, version_id)
-    names = list(version.splits.order_by("created_at", "id").values_list("name", flat=True))
+    names = [split.name for split in version_splits(version=version)]
     default = {"train": 0.8, "valid": 0.1, "test": 0.1}
     initial = ",".join(f"{n}={default[n]}" for n in names) if set(names) == set(default) else ""
     form = AssignForm(
@@ -99,7 +94,7 @@ def _health_params(request) -> dict:
 @require_safe
 def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Split health findings, each linked to the item browser or to its items."""
-    version = version_for_page(request, dataset_id, version_id)
+    version = version_for_user(request.user, dataset_id, version_id)
     report = split_health(version=version, **_health_params(request))
     browser = reverse(
         "seeme:item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
@@ -139,7 +134,7 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "version": version,
             "report": report,
             "findings": findings,
-            "can_edit": RANKS[version.role] >= EDIT,
+            "can_edit": version.rank >= Rank.EDITOR,
         },
     )
 
@@ -160,7 +155,7 @@ def _filter_text(filters: dict, report) -> str:
 @login_required
 @require_safe
 def version_health_csv(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
-    version = version_for_page(request, dataset_id, version_id)
+    version = version_for_user(request.user, dataset_id, version_id)
     report = split_health(version=version, **_health_params(request))
     response = HttpResponse(split_health_csv(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="split-health-{version.pk}.csv"'
@@ -171,7 +166,7 @@ def version_health_csv(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
 @require_safe
 def version_compare(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """This version against another of the dataset (``?other=<id>``), split by split."""
-    version = version_for_page(request, dataset_id, version_id)
+    version = version_for_user(request.user, dataset_id, version_id)
     versions = list(version.dataset.versions.order_by("created_at", "id"))
     other = None
     raw = request.GET.get("other")
@@ -195,7 +190,7 @@ def version_compare(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "versions": versions,
             "other": other,
             "diff": diff,
-            "can_edit": RANKS[version.role] >= EDIT,
+            "can_edit": version.rank >= Rank.EDITOR,
         },
     )
 

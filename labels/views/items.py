@@ -1,0 +1,155 @@
+"""The item browser: a version's items filtered like the API's item list, and one item with
+its splits and annotations."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.db.models.functions import Substr
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from labels.filtersets import ItemFilterSet
+from labels.models import Annotation, Label
+from labels.selectors import version_labels, version_splits
+from seeme.models import Item
+from seeme.selectors import version_for_user
+from splits.models import ItemSplit
+
+ITEMS_PER_PAGE = 24
+SNIPPET_CHARS = 220
+FILTER_PARAMS = ("splitId", "labelId", "onlyUnlabelled", "name", "page")
+
+
+@dataclass(frozen=True)
+class Chip:
+    label: Label
+    count: int
+
+
+def _chips(item: Item, labels: dict, split_id: uuid.UUID | None) -> list[Chip]:
+    """The item's labels (in ``split_id`` only, when given) in index order, with how many
+    annotations carry each."""
+    counts: dict = {}
+    for annotation in item.annotations.all():
+        if split_id is None or annotation.split_id == split_id:
+            counts[annotation.label_id] = counts.get(annotation.label_id, 0) + 1
+    return sorted(
+        (Chip(labels[label_id], n) for label_id, n in counts.items() if label_id in labels),
+        key=lambda chip: chip.label.index,
+    )
+
+
+def _browser_query(request) -> str:
+    """The item browser's own query parameters of this request, to link back to it."""
+    params = request.GET.copy()
+    for key in list(params):
+        if key not in FILTER_PARAMS:
+            del params[key]
+    return params.urlencode()
+
+
+@require_safe
+@login_required
+def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
+    """Items of a version, filtered by the API's ItemFilterSet (splitId, labelId,
+    onlyUnlabelled, name) and paginated; each with a text snippet and its labels as chips."""
+    version = version_for_user(request.user, dataset_id, version_id)
+    splits = version_splits(version=version)
+    labels = version_labels(version=version)
+    items = (
+        Item.objects.filter(dataset_version=version)
+        .only("id", "name", "extension", "created_at", "dataset_version_id")
+        .annotate(
+            text_head=Substr("text", 1, SNIPPET_CHARS + 1),
+            description_head=Substr("description", 1, SNIPPET_CHARS + 1),
+        )
+        .prefetch_related(
+            Prefetch(
+                "annotations",
+                queryset=Annotation.objects.only("id", "item_id", "label_id", "split_id"),
+            ),
+            Prefetch("memberships", queryset=ItemSplit.objects.only("id", "item_id", "split_id")),
+        )
+        .order_by("created_at", "id")
+    )
+    filterset = ItemFilterSet(request.GET, queryset=items)
+    valid = filterset.is_valid()
+    paginator = Paginator(filterset.qs if valid else items.none(), ITEMS_PER_PAGE)
+    known = filterset.count_from_stats(version_id=version.pk) if valid else None
+    if known is not None:
+        paginator.count = known  # read from a LabelStat row instead of counting the items
+    page = paginator.get_page(request.GET.get("page"))
+    chosen = filterset.form.cleaned_data if valid else {}
+    split_id = chosen.get("splitId")
+    by_label = {label.pk: label for label in labels}
+    by_split = {split.pk: split for split in splits}
+    for item in page.object_list:
+        item.chips = _chips(item, by_label, split_id)
+        item.split_names = [
+            by_split[m.split_id].name for m in item.memberships.all() if m.split_id in by_split
+        ]
+        snippet = item.text_head or item.description_head
+        item.snippet = snippet[:SNIPPET_CHARS] + "…" if len(snippet) > SNIPPET_CHARS else snippet
+    only_unlabelled = chosen.get("onlyUnlabelled")
+    return render(
+        request,
+        "seeme/item_list.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "splits": splits,
+            "labels": labels,
+            "page": page,
+            "errors": None if valid else filterset.form.errors,
+            "chosen_split": by_split.get(split_id),
+            "chosen_label": by_label.get(chosen.get("labelId")),
+            "chosen_status": {True: "true", False: "false"}.get(only_unlabelled, ""),
+            "chosen_name": chosen.get("name") or "",
+            "filtered": any(chosen.get(key) not in (None, "") for key in FILTER_PARAMS[:4]),
+            "back_query": _browser_query(request),
+        },
+    )
+
+
+@require_safe
+@login_required
+def item_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, item_id: uuid.UUID):
+    """One item: its fields, the splits it is in and its annotations in each."""
+    version = version_for_user(request.user, dataset_id, version_id)
+    item = Item.objects.filter(pk=item_id, dataset_version=version).first()
+    if item is None:
+        raise Http404("No such item.")
+    splits = version_splits(version=version)
+    member_of = set(ItemSplit.objects.filter(item=item).values_list("split_id", flat=True))
+    annotations = list(
+        Annotation.objects.filter(item=item)
+        .select_related("label", "user")
+        .order_by("label__index", "created_at", "id")
+    )
+    sections = []
+    for split in splits:
+        in_split = [a for a in annotations if a.split_id == split.pk]
+        if split.pk in member_of or in_split:
+            sections.append(
+                {"split": split, "annotations": in_split, "member": split.pk in member_of}
+            )
+    browser = reverse(
+        "seeme:item-list", kwargs={"dataset_id": dataset_id, "version_id": version_id}
+    )
+    query = _browser_query(request)
+    return render(
+        request,
+        "seeme/item_detail.html",
+        {
+            "dataset": version.dataset,
+            "version": version,
+            "item": item,
+            "sections": sections,
+            "back_url": f"{browser}?{query}" if query else browser,
+        },
+    )
