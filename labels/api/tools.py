@@ -16,6 +16,7 @@ from rest_framework import renderers, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from labels.compare import VersionDiff, version_diff
 from labels.models import Label
 from labels.reports import (
     ITEM_LIMIT,
@@ -23,10 +24,8 @@ from labels.reports import (
     UNDER_REPRESENTED_RATIO,
     UNLABELLED_THRESHOLD,
     HealthReport,
-    VersionDiff,
     split_health,
     split_health_csv,
-    version_diff,
 )
 from labels.services.assignment import (
     GROUP_BY,

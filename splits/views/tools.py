@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from labels.api.tools import query_string
+from labels.compare import version_diff
 from labels.forms import AssignForm, preview_rows
-from labels.reports import split_health, split_health_csv, version_diff
+from labels.reports import split_health, split_health_csv
 from labels.selectors import version_splits
 from labels.services.assignment import items_assign_to_splits
 from labels.services.versions import version_duplicate

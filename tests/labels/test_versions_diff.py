@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from labels import services as label_services
+from labels.compare import version_diff
 from labels.models import Annotation, Label, LabelStat
-from labels.reports import version_diff
 from labels.selectors import label_stats_recount
 from labels.services.versions import version_duplicate
 from seeme.exceptions import Conflict
