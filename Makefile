@@ -23,7 +23,7 @@ install: $(STAMP)
 # Local runs are development runs unless told otherwise.
 run demo migrate: export DJANGO_DEBUG ?= true
 # Tests run with production settings (DEBUG off), so they need some secret key.
-test: export DJANGO_SECRET_KEY ?= test-only-not-a-secret
+test lint: export DJANGO_SECRET_KEY ?= test-only-not-a-secret
 
 migrate: install
 	$(PY) manage.py migrate --noinput
