@@ -5,6 +5,7 @@ behaviour by file; everything a deployment tunes is an environment variable list
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "seeme",
     "splits",
     "labels",
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into our 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "seeme.urls"
@@ -114,6 +118,13 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "seeme.User"
+
+# django-axes checks the lock before the password is hashed (a locked-out attempt costs no
+# PBKDF2 round), then the model backend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -203,3 +214,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# -- login throttling (django-axes) -----------------------------------------------------------
+# All three logins (POST /api/v1/login, /login/, /admin/login/) count failures together. After
+# SEEME_LOGIN_FAILURE_LIMIT failures for one username, or from one address, further attempts are
+# refused (429; the API adds Retry-After) until SEEME_LOGIN_COOLOFF_MINUTES have passed since
+# the last failure counted; attempts during the lock do not extend it, so the real user gets
+# back in. A successful login before the limit resets the count.
+# Behind our own reverse proxy (TLS ends there): trust its X-Forwarded-Proto and the address it
+# appends to X-Forwarded-For. Never on a server reachable without the proxy.
+SEEME_BEHIND_PROXY = env_bool("SEEME_BEHIND_PROXY", False)
+AXES_FAILURE_LIMIT = int(os.environ.get("SEEME_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("SEEME_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "seeme.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "seeme.lockout.client_ip"
+AXES_VERBOSE = False

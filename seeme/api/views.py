@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -14,7 +15,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -48,6 +49,7 @@ from seeme.api.serializers import (
     UserWithKeySerializer,
     VersionSerializer,
 )
+from seeme.lockout import cooloff_seconds, lockout_message
 from seeme.models import APIKey, DatasetShare, Item, Version
 from seeme.selectors import apikey_list, dataset_list_visible
 from splits.models import DatasetSplit
@@ -68,18 +70,26 @@ class LoginView(APIView):
 
     @extend_schema(
         request=CredentialsSerializer,
-        responses={200: UserWithKeySerializer, 400: ERROR, 401: ERROR},
+        responses={200: UserWithKeySerializer, 400: ERROR, 401: ERROR, 429: ERROR},
     )
     def post(self, request):
         creds = CredentialsSerializer(data=request.data)
         creds.is_valid(raise_exception=True)
+        # The Django request, not DRF's wrapper: django-axes marks a locked-out attempt on
+        # it, and counts failures for this username and address with the other logins.
+        django_request = request._request
         user = authenticate(
-            request,
+            django_request,
             username=creds.validated_data["username"],
             password=creds.validated_data["password"],
         )
+        if getattr(django_request, "axes_locked_out", False):
+            raise Throttled(wait=cooloff_seconds(), detail=lockout_message())
         if user is None:
             raise AuthenticationFailed("Wrong username or password.")
+        # A key login is a login: the signal resets django-axes' failure count (as the
+        # pages' session login does) and records last_login.
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         _, raw = services.apikey_create(user=user, name="login")
         return Response(_user_with_key(user, raw))
 

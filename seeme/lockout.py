@@ -1,0 +1,54 @@
+"""Login throttling glue for django-axes: which address a request comes from, and what a
+locked-out login is answered (429: JSON with ``Retry-After`` on the API, the sign-in page's
+message on the pages). Settings: ``AXES_*`` in ``seeme/settings.py``, documented in the
+README (``SEEME_LOGIN_FAILURE_LIMIT``, ``SEEME_LOGIN_COOLOFF_MINUTES``, ``SEEME_BEHIND_PROXY``).
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: ``REMOTE_ADDR``, or behind our own reverse proxy
+    (``SEEME_BEHIND_PROXY``) the last ``X-Forwarded-For`` entry, the one the proxy added
+    (earlier entries are whatever the client sent and cannot be trusted)."""
+    if settings.SEEME_BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def cooloff_seconds() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def lockout_message() -> str:
+    minutes = max(1, round(cooloff_seconds() / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return (
+        f"Too many failed sign-in attempts for this account or from this address. "
+        f"Try again in {minutes} {unit}."
+    )
+
+
+def lockout_json() -> JsonResponse:
+    response = JsonResponse({"message": lockout_message()}, status=429)
+    response["Retry-After"] = str(cooloff_seconds())
+    return response
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: the answer to a login attempt made while locked out."""
+    if request.path.startswith("/api/"):
+        return lockout_json()
+    response: HttpResponse = render(
+        request,
+        "registration/locked_out.html",
+        {"message": lockout_message(), "login_url": request.path},
+        status=429,
+    )
+    response["Retry-After"] = str(cooloff_seconds())
+    return response
