@@ -555,8 +555,16 @@ def test_each_page_runs_a_fixed_number_of_queries(user, django_assert_num_querie
     assert len(parse_csv(response.content)) == 1 + (3 + n) * (2 + n + 2)
 
 
-def test_staff_see_every_dataset(db, world):
-    staff = UserFactory(is_staff=True)
-    response = page_client(staff).get(urls(world)["version"])
+def test_superusers_see_every_dataset(db, world):
+    root = UserFactory(is_staff=True, is_superuser=True)
+    response = page_client(root).get(urls(world)["version"])
     assert response.status_code == 200
-    assert b'class="badge badge--staff"' in response.content
+    assert b'class="badge badge--superuser"' in response.content
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_staff_status_alone_opens_no_dataset_page(db, world, page):
+    staff = UserFactory(is_staff=True)
+    assert page_client(staff).get(urls(world)[page]).status_code == 404
+    listing = page_client(staff).get(reverse("seeme:dataset-list"))
+    assert world.dataset.name.encode() not in listing.content
