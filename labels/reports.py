@@ -6,8 +6,6 @@ recount); memberships in several splits and duplicates across splits are SQL agg
 over ItemSplit and Item.
 """
 
-import csv
-import io
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from django.db.models import Count, F, Subquery
 
 from labels.models import Label, LabelStat
 from labels.selectors.stats import version_stats
+from seeme.csvsafe import csv_text
 from seeme.models import Version
 from splits.models import DatasetSplit, ItemSplit
 
@@ -318,12 +317,11 @@ CSV_HEADER = [
 
 
 def split_health_csv(report: HealthReport) -> str:
-    """The findings as CSV, one row each (item ids space-separated, as many as reported)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    """The findings as CSV, one row each (item ids space-separated, as many as reported);
+    written by ``seeme.csvsafe`` (formulas neutralised)."""
+    rows: list[list] = [CSV_HEADER]
     for f in report.findings:
-        writer.writerow(
+        rows.append(
             [
                 f.kind,
                 f.severity,
@@ -336,4 +334,4 @@ def split_health_csv(report: HealthReport) -> str:
                 " ".join(str(i) for i in f.item_ids),
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before anything reads the address: NUL / lone surrogates in the path or query are a 400.
+    "seeme.middleware.RefuseBadCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -166,6 +168,8 @@ SEEME_MAX_INFERENCES = int(os.environ.get("SEEME_MAX_INFERENCES", "10000"))
 # The largest request body: 10,000 inferences with descriptions and regions pass Django's
 # default 2.5 MB, so the limit is in MB here.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SEEME_MAX_BODY_MB", "64")) * 2**20
+# JSON bodies nested deeper than this are refused with a 400 (seeme.api.parsers).
+SEEME_MAX_JSON_DEPTH = int(os.environ.get("SEEME_MAX_JSON_DEPTH", "64"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -173,7 +177,7 @@ REST_FRAMEWORK = {
         "seeme.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["seeme.api.parsers.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "seeme.api.negotiation.JSONByDefaultNegotiation",
     "EXCEPTION_HANDLER": "seeme.api.errors.exception_handler",

@@ -10,6 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from seeme.api.parsers import BodyRefused
 from seeme.exceptions import PreconditionFailed, ServiceError
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def exception_handler(exc, context):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         message = _first_message(errors) or DEFAULT_MESSAGES[400]
         response.data = error_body(message, errors)
+    elif isinstance(exc, BodyRefused):
+        response.data = error_body(str(exc.detail), exc.errors)
     elif isinstance(exc, exceptions.ParseError):
         response.data = error_body(f"The body is not valid JSON: {exc.detail}")
     else:
