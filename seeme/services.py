@@ -100,6 +100,25 @@ def apikey_authenticate(*, raw_key: str) -> APIKey | None:
 
 
 @atomic_write
+def apikey_create_for_login(*, user: User, name: str) -> tuple[APIKey, str]:
+    """A key for a login or registration: it expires after ``SEEME_LOGIN_KEY_DAYS``. The
+    user's expired keys are deleted in the same transaction, so they do not pile up."""
+    apikey_prune_expired(user=user)
+    return apikey_create(user=user, name=name, expires_in_days=settings.SEEME_LOGIN_KEY_DAYS)
+
+
+@atomic_write
+def apikey_prune_expired(*, user: User | None = None) -> int:
+    """Delete expired keys (of ``user``, or everyone's); returns how many. Revoked keys are
+    kept until they expire, so the admin still shows a recent logout."""
+    expired = APIKey.objects.filter(expires_at__lte=timezone.now())
+    if user is not None:
+        expired = expired.filter(user=user)
+    count, _ = expired.delete()
+    return count
+
+
+@atomic_write
 def apikey_revoke(*, key: APIKey) -> APIKey:
     """Revoke a key: it stops authenticating at once. Idempotent."""
     if key.revoked_at is None:

@@ -133,6 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "seeme.passwords.NotBlankValidator"},
+    {"NAME": "seeme.passwords.MaximumLengthValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -163,6 +165,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Registration through POST /api/v1/register is open unless this says otherwise.
 SEEME_OPEN_REGISTRATION = env_bool("SEEME_OPEN_REGISTRATION", True)
+# Keys made by POST /api/v1/login and /register stop working after this many days (named keys
+# keep the expiry they were made with); expired keys are deleted at the user's next login and
+# by `manage.py prune_api_keys`.
+SEEME_LOGIN_KEY_DAYS = int(os.environ.get("SEEME_LOGIN_KEY_DAYS", "30"))
 # How many inferences one add_inferences request may carry.
 SEEME_MAX_INFERENCES = int(os.environ.get("SEEME_MAX_INFERENCES", "10000"))
 # The largest request body: 10,000 inferences with descriptions and regions pass Django's

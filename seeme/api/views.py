@@ -90,7 +90,7 @@ class LoginView(APIView):
         # A key login is a login: the signal resets django-axes' failure count (as the
         # pages' session login does) and records last_login.
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
-        _, raw = services.apikey_create(user=user, name="login")
+        _, raw = services.apikey_create_for_login(user=user, name="login")
         return Response(_user_with_key(user, raw))
 
     def get_authenticate_header(self, request):
@@ -126,7 +126,7 @@ class RegisterView(APIView):
         body = RegisterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = services.user_register(**body.validated_data)
-        _, raw = services.apikey_create(user=user, name="register")
+        _, raw = services.apikey_create_for_login(user=user, name="register")
         return Response(_user_with_key(user, raw), status=status.HTTP_201_CREATED)
 
 
