@@ -389,6 +389,10 @@ def test_item_browser_cards_have_snippets_chips_and_splits(world, user):
 )
 def test_item_browser_never_fails_on_bad_input(world, user, params):
     response = page_client(user).get(urls(world)["items"], params)
+    if any("\x00" in value for value in params.values()):
+        # Refused before the view (seeme.middleware): a 400 page that names the character.
+        assert response.status_code == 400 and b"NUL character" in response.content
+        return
     assert response.status_code == 200
     if set(params) & {"splitId", "labelId", "onlyUnlabelled"}:
         assert b"These filters are not valid" in response.content
