@@ -192,6 +192,7 @@ def test_thumbnail_made_once_upright_and_small(item, settings):
     assert img.format == "JPEG"
     assert img.size == (21, 64)  # upright: taller than wide, longest side 64
     assert Blob.objects.get().thumbnail_px == 64
+    assert (Blob.objects.get().width, Blob.objects.get().height) == (40, 120)  # as shown
     # Served from storage afterwards, not made again.
     name = files.thumbnail_name(item.file_id, 64)
     storages["default"].delete(name)
