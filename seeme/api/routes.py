@@ -9,6 +9,12 @@ from rest_framework.routers import SimpleRouter
 
 from labels.api.tools import SplitToolsViewSet
 from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
+from seeme.api.files import (
+    DatasetLogoUploadView,
+    DatasetLogoView,
+    ItemDownloadView,
+    ItemUploadView,
+)
 from seeme.api.views import (
     APIKeyViewSet,
     ApplicationsView,
@@ -63,6 +69,19 @@ tool_routes = [
     re_path(rf"^{VERSION}/new/?$", _tool("post", "duplicate"), name="version-duplicate"),
 ]
 stats_csv = LabelStatViewSet.as_view({"get": "matrix_csv"})
+# Item files and dataset logos (DATA.md "Item files").
+file_routes = [
+    re_path(
+        rf"^{VERSION}/items/(?P<pk>[^/]+)/upload/?$", ItemUploadView.as_view(), name="item-upload"
+    ),
+    re_path(
+        rf"^{VERSION}/items/(?P<pk>[^/]+)/download/?$",
+        ItemDownloadView.as_view(),
+        name="item-download",
+    ),
+    re_path(rf"^{DATASET}/upload/?$", DatasetLogoUploadView.as_view(), name="dataset-logo-upload"),
+    re_path(rf"^{DATASET}/logo/?$", DatasetLogoView.as_view(), name="dataset-logo"),
+]
 
 urlpatterns = [
     path("login", LoginView.as_view(), name="login-api"),
@@ -86,5 +105,6 @@ urlpatterns = [
         name="label-stats-csv",
     ),
     *tool_routes,
+    *file_routes,
     *router.urls,
 ]

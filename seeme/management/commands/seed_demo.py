@@ -1,11 +1,15 @@
 """Load a small demo dataset and a demo login (idempotent); `make run` calls it."""
 
+import io
+import json
 import random
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from labels import services as label_services
+from seeme.demo_pictures import Shape, picture, random_box
+from seeme.files import attach_item_file
 from seeme.models import ContentType, Dataset
 
 DEMO_USERNAME = "demo"
@@ -15,7 +19,7 @@ LABELS = [("cat", "#4e79a7"), ("dog", "#f28e2b"), ("bird", "#59a14f"), ("rabbit"
 
 
 class Command(BaseCommand):
-    help = "Create the demo user and a small demo dataset (a few labels, three splits)."
+    help = "Create the demo user and a small demo dataset (a few labels, three splits, pictures)."
 
     def add_arguments(self, parser):
         parser.add_argument("--items", type=int, default=36)
@@ -74,23 +78,30 @@ class Command(BaseCommand):
                 description=f"Demo photo {i}",
                 split_ids=[split.pk],
             )
-            if rng.random() < 0.15:
-                continue  # left unlabelled
+            # The picture shows its label's shape in the label's colour (an unlabelled item
+            # shows one too: labelling it is the work left to do).
             label = rng.choices(labels, weights=weights)[0]
-            label_services.annotation_create(
-                version=version,
-                user=user,
-                label_id=label.pk,
-                item_id=item.pk,
-                split_id=split.pk,
-            )
-            if rng.random() < 0.2:
-                extra = rng.choice(labels)
+            shapes = [Shape(labels.index(label), label.color, random_box(rng))]
+            region = None
+            if rng.random() < 0.85:
                 label_services.annotation_create(
                     version=version,
                     user=user,
-                    label_id=extra.pk,
+                    label_id=label.pk,
                     item_id=item.pk,
                     split_id=split.pk,
-                    coordinates="[0.1, 0.1, 0.5, 0.5]",
+                )
+                if rng.random() < 0.25:
+                    extra = rng.choice(labels)
+                    region = (extra, random_box(rng, small=True))
+                    shapes.append(Shape(labels.index(extra), extra.color, region[1]))
+            attach_item_file(item, io.BytesIO(picture(shapes, seed=i)), filename=item.name)
+            if region is not None:
+                label_services.annotation_create(
+                    version=version,
+                    user=user,
+                    label_id=region[0].pk,
+                    item_id=item.pk,
+                    split_id=split.pk,
+                    coordinates=json.dumps(list(region[1])),
                 )
