@@ -1,9 +1,11 @@
 """Transaction helpers shared by every service."""
 
 import functools
+import hashlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
@@ -115,7 +117,8 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     Django's ``bulk_create`` needs more statements as rows grow (SQLite allows 999 parameters
     a statement, PostgreSQL 65,535). Here the rows travel as one parameter per column: on
     PostgreSQL one array per column, unnested; on SQLite one JSON document read by
-    ``json_each``. This and ``copy_rows`` are the only vendor-specific writes. No model
+    ``json_each``. This, ``copy_rows`` and ``derived_uuid_sql`` are the only vendor-specific
+    writes. No model
     ``save()`` runs and nothing is read back (not even auto-increment keys).
     """
     if not rows:
@@ -170,3 +173,80 @@ def copy_rows(
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in completed:
                 copy.write_row(row)
+
+
+# -- set-based copies: INSERT ... SELECT inside the database -----------------------------------
+
+
+def derived_uuid(namespace: uuid.UUID, kind: str, old: uuid.UUID) -> uuid.UUID:
+    """The id of the copy of row ``old`` (of ``kind``) made under ``namespace``: an MD5 of
+    the three, the same value ``derived_uuid_sql`` computes inside the database, so copies
+    need no id map, in Python or in a table."""
+    return uuid.UUID(hashlib.md5(f"{namespace}:{kind}:{old}".encode()).hexdigest())
+
+
+def _sqlite_derived_uuid(prefix: str, old: str | None) -> str | None:
+    if old is None:
+        return None
+    return hashlib.md5(f"{prefix}{uuid.UUID(old)}".encode()).hexdigest()
+
+
+def derived_uuid_sql(column: str, namespace: uuid.UUID, kind: str) -> tuple[str, list[Any]]:
+    """SQL (and its parameter) for ``derived_uuid(namespace, kind, <column>)``.
+
+    PostgreSQL: ``md5(prefix || column::text)::uuid``. SQLite stores UUIDs as 32 hex digits
+    and has no md5: a deterministic SQL function registered on the connection computes the
+    same value. One of the two vendor branches of the copy (see ``insert_select``)."""
+    prefix = f"{namespace}:{kind}:"
+    if connection.vendor == "postgresql":
+        return f"md5(%s || {column}::text)::uuid", [prefix]
+    connection.ensure_connection()
+    raw = cast(Any, connection.connection)
+    raw.create_function("seeme_derived_uuid", 2, _sqlite_derived_uuid, deterministic=True)
+    return f"seeme_derived_uuid(%s, {column})", [prefix]
+
+
+def insert_select(
+    model: type[Model],
+    *,
+    source: str,
+    where: str,
+    where_params: Sequence[Any],
+    set_values: dict[str, Any] | None = None,
+    set_sql: dict[str, tuple[str, list[Any]]] | None = None,
+) -> int:
+    """Copy rows of ``model``'s table into the same table in ONE ``INSERT ... SELECT``.
+
+    ``source`` is the FROM clause (the table aliased ``s``, plus any joins); ``where`` filters
+    it. Each column takes ``s.<column>`` unless ``set_values`` gives it a constant (prepared
+    for the database by its field) or ``set_sql`` an SQL expression with its parameters.
+    Returns the number of rows inserted. No row passes through Python.
+    """
+    set_values = set_values or {}
+    set_sql = set_sql or {}
+    conn = connection
+    ops = conn.ops
+    table = ops.quote_name(str(model._meta.db_table))
+    fields = _insert_fields(model)
+    columns, exprs, params = [], [], []
+    for f in fields:
+        columns.append(ops.quote_name(str(f.column)))
+        if f.name in set_sql:
+            sql, sql_params = set_sql[f.name]
+            exprs.append(sql)
+            params.extend(sql_params)
+        elif f.name in set_values:
+            exprs.append("%s")
+            params.append(f.get_db_prep_save(set_values[f.name], conn))
+        else:
+            exprs.append(f"s.{ops.quote_name(str(f.column))}")
+    unknown = (set(set_values) | set(set_sql)) - {f.name for f in fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no insertable field(s) {sorted(unknown)}")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(exprs)} FROM {source} WHERE {where}"
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [*params, *where_params])
+        return int(cursor.rowcount)

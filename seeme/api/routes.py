@@ -15,6 +15,7 @@ from seeme.api.files import (
     ItemDownloadView,
     ItemUploadView,
 )
+from seeme.api.jobs import DatasetJobViewSet, JobViewSet
 from seeme.api.views import (
     APIKeyViewSet,
     ApplicationsView,
@@ -82,6 +83,17 @@ file_routes = [
     re_path(rf"^{DATASET}/upload/?$", DatasetLogoUploadView.as_view(), name="dataset-logo-upload"),
     re_path(rf"^{DATASET}/logo/?$", DatasetLogoView.as_view(), name="dataset-logo"),
 ]
+job_routes = [
+    re_path(
+        r"^jobs/(?P<pk>[^/]+)/cancel/?$",
+        JobViewSet.as_view({"post": "cancel"}),
+        name="job-cancel",
+    ),
+    re_path(r"^jobs/(?P<pk>[^/]+)/?$", JobViewSet.as_view({"get": "retrieve"}), name="job-detail"),
+    re_path(
+        rf"^{DATASET}/jobs/?$", DatasetJobViewSet.as_view({"get": "list"}), name="dataset-jobs"
+    ),
+]
 
 urlpatterns = [
     path("login", LoginView.as_view(), name="login-api"),
@@ -106,5 +118,6 @@ urlpatterns = [
     ),
     *tool_routes,
     *file_routes,
+    *job_routes,
     *router.urls,
 ]
