@@ -8,6 +8,7 @@ public function is one transaction (``atomic_write``), retried whole after a dea
 from labels.services.assignment import items_assign_to_splits, items_move_to_split
 from labels.services.bulk import NewItem, items_bulk_create
 from labels.services.inferences import add_inferences
+from labels.services.item_put import item_update_with_splits
 from labels.services.items import (
     annotation_create,
     annotation_delete,
@@ -42,6 +43,7 @@ __all__ = [
     "item_delete",
     "item_move_to_split",
     "item_remove_from_split",
+    "item_update_with_splits",
     "items_assign_to_splits",
     "items_bulk_create",
     "items_move_to_split",

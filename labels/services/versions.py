@@ -10,7 +10,7 @@ from labels.selectors.stats import version_labels, version_splits
 from labels.services._locks import _lock_exclusive
 from labels.stats import rows_copy_for_version
 from seeme.db import atomic_write, copy_rows
-from seeme.models import Item, User, Version
+from seeme.models import Item, ItemState, User, Version
 from seeme.services import version_create
 from splits.models import DatasetSplit, ItemSplit
 
@@ -173,6 +173,17 @@ def version_duplicate(
                     now,
                 )
                 for pk, label_id, item_id, split_id, coordinates, user_id, created_at in rows
+            ],
+        )
+
+    state_fields = ("item_id", "user_id", "name", "description", "state", "version", "created_at")
+    for rows in _batches(ItemState.objects.filter(dataset_version=version), *state_fields):
+        copy_rows(
+            ItemState,
+            ("id", "item", "dataset_version", "updated_at", "user", *state_fields[2:]),
+            [
+                (_copy_id(ns, "state", pk), _copy_id(ns, "item", item_id), copy.pk, now, *values)
+                for pk, item_id, *values in rows
             ],
         )
 

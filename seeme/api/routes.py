@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 
 from labels.api.tools import SplitToolsViewSet
 from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
+from seeme.api.states import ItemStateViewSet, ShareRolesView
 from seeme.api.views import (
     APIKeyViewSet,
     ApplicationsView,
@@ -61,6 +62,16 @@ tool_routes = [
     re_path(rf"^{VERSION}/health/?$", _tool("get", "health"), name="version-health"),
     re_path(rf"^{VERSION}/diff/(?P<other_id>[^/]+)/?$", _tool("get", "diff"), name="version-diff"),
     re_path(rf"^{VERSION}/new/?$", _tool("post", "duplicate"), name="version-duplicate"),
+    re_path(
+        rf"^{VERSION}/items/(?P<item_id>[^/]+)/state/?$",
+        ItemStateViewSet.as_view({"get": "retrieve_state", "put": "update_state"}),
+        name="item-state",
+    ),
+    re_path(
+        rf"^{VERSION}/states/?$",
+        ItemStateViewSet.as_view({"get": "list_states"}),
+        name="version-states",
+    ),
 ]
 stats_csv = LabelStatViewSet.as_view({"get": "matrix_csv"})
 
@@ -69,6 +80,7 @@ urlpatterns = [
     path("logout", LogoutView.as_view(), name="logout-api"),
     path("register", RegisterView.as_view(), name="register-api"),
     path("applications", ApplicationsView.as_view(), name="applications"),
+    re_path(r"^share-roles/?$", ShareRolesView.as_view(), name="share-roles"),
     path(
         "datasets/<str:dataset_id>/versions/<str:version_id>/labels/splits/<str:split_id>",
         label_stats,
