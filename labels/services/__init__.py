@@ -5,6 +5,7 @@ it changes (primary-key order), then ``StatsDelta.apply()`` locks the LabelStat 
 public function is one transaction (``atomic_write``), retried whole after a deadlock.
 """
 
+from labels.services.annotate import LabelResult, items_label_whole
 from labels.services.assignment import items_assign_to_splits, items_move_to_split
 from labels.services.bulk import NewItem, items_bulk_create
 from labels.services.inferences import add_inferences
@@ -46,6 +47,8 @@ __all__ = [
     "item_update_with_splits",
     "items_assign_to_splits",
     "items_bulk_create",
+    "items_label_whole",
+    "LabelResult",
     "items_move_to_split",
     "NewItem",
     "label_create",

@@ -240,7 +240,7 @@ class MoveResult:
         return {"moved": self.moved, "unchanged": self.unchanged, "skipped": self.skipped}
 
 
-FILTER_KEYS = ("splitId", "labelId", "onlyUnlabelled", "name")
+FILTER_KEYS = ("splitId", "labelId", "onlyUnlabelled", "name", "state")
 
 
 def _filtered_item_ids(version: Version, filters: Any) -> list[uuid.UUID]:
