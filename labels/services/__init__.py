@@ -5,6 +5,7 @@ it changes (primary-key order), then ``StatsDelta.apply()`` locks the LabelStat 
 public function is one transaction (``atomic_write``), retried whole after a deadlock.
 """
 
+from labels.colors import PALETTE
 from labels.services.annotate import LabelResult, items_label_whole
 from labels.services.assignment import items_assign_to_splits, items_move_to_split
 from labels.services.bulk import NewItem, items_bulk_create
@@ -22,7 +23,6 @@ from labels.services.items import (
 )
 from labels.services.reconcile import label_stats_reconcile
 from labels.services.structure import (
-    PALETTE,
     dataset_create,
     label_create,
     label_delete,
