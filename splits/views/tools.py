@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from labels.api.tools import query_string
 from labels.compare import version_diff
-from labels.forms import AssignForm, preview_rows
+from labels.forms import AssignForm, HealthThresholdsForm, preview_rows
 from labels.reports import split_health, split_health_csv
 from labels.selectors import version_splits
 from labels.services.assignment import items_assign_to_splits
@@ -115,23 +115,19 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     )
 
 
+FINDING_NAMES = {
+    "missing_label": "Label missing from a split",
+    "share_imbalance": "Label shares differ between splits",
+    "under_represented": "Under-represented label",
+    "multi_split_items": "Items in two splits",
+    "duplicates": "Identical items in different splits",
+    "unlabelled": "Unlabelled items",
+}
+SEVERITY_NAMES = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
 def _health_params(request) -> dict:
-    params = {}
-    for name, low, high in (
-        ("share_threshold", 0, 1),
-        ("under_represented_ratio", 0, 1),
-        ("unlabelled_threshold", 0, 1),
-    ):
-        raw = request.GET.get(name)
-        if raw in (None, ""):
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            continue
-        if low <= value <= high:
-            params[name] = value
-    return params
+    return HealthThresholdsForm(request.GET).thresholds()
 
 
 @login_required
@@ -139,6 +135,7 @@ def _health_params(request) -> dict:
 def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Split health findings, each linked to the item browser or to its items."""
     version = version_for_user(request.user, dataset_id, version_id)
+    form = HealthThresholdsForm(request.GET or None)
     report = split_health(version=version, **_health_params(request))
     browser = reverse(
         "seeme:item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
@@ -150,6 +147,8 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
         findings.append(
             {
                 "finding": f,
+                "name": FINDING_NAMES.get(f.kind, f.kind.replace("_", " ").capitalize()),
+                "severity": SEVERITY_NAMES.get(f.severity, f.severity.capitalize()),
                 "links": [
                     {"url": browser + "?" + query_string(flt), "text": _filter_text(flt, report)}
                     for flt in f.filters
@@ -178,6 +177,7 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "version": version,
             "report": report,
             "findings": findings,
+            "form": form,
             "can_edit": version.rank >= Rank.EDITOR,
         },
     )

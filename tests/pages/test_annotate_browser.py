@@ -193,3 +193,54 @@ def test_viewer_sees_no_editing_controls_and_is_refused(chromium, live_server, w
     assert not re.search(r"csrf", answer.text(), re.I)
     assert item.annotations.count() == 0
     page.context.close()
+
+
+def test_phone_matrix_keeps_the_label_column_visible_and_chart_has_a_cue(
+    chromium, live_server, world
+):
+    """Issue 13: on a phone the matrix's header covered the label column when it scrolled
+    sideways, and the chart was cut off without a cue."""
+    version = world["version"]
+    for i in range(6):
+        LabelFactory(version=version, name=f"label number {i}")
+    page = new_page(chromium, live_server, javascript=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, world["annotator"])
+    page.goto(
+        reverse(
+            "seeme:version-detail",
+            kwargs={"dataset_id": version.dataset_id, "version_id": version.pk},
+        )
+    )
+    expect(page.locator(".chart__cue")).to_be_visible()
+    scroller = page.locator(".chart__scroll")
+    assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")  # there is more to see
+    region = page.locator(".table-scroll").first
+    page.locator("#matrix thead").evaluate("e => e.scrollIntoView({block: 'start'})")
+    region.evaluate("e => { e.scrollLeft = 400; }")
+    assert region.evaluate("e => e.scrollLeft") > 0
+    page.wait_for_timeout(100)
+    second_header_row = page.locator("#matrix thead tr").nth(1).locator("th").first
+    for name in ("Label", "cat", "dog", "unlabelled", "Total"):
+        cell = (
+            page.locator("#matrix thead th").first
+            if name == "Label"
+            else page.locator("#matrix th[scope=row]", has_text=name).first
+        )
+        # bring the row into the window vertically (the region keeps its sideways scroll)
+        cell.evaluate("e => window.scrollBy(0, e.getBoundingClientRect().top - 200)")
+        box = cell.bounding_box()
+        x, y = box["x"] + 8, box["y"] + box["height"] / 2
+        if name == "Label":  # the corner spans both header rows: probe the lower one
+            row = second_header_row.bounding_box()
+            y = row["y"] + row["height"] / 2
+        on_top = page.evaluate(
+            "([x, y]) => { const e = document.elementFromPoint(x, y); "
+            "return e ? (e.closest('th') ? e.closest('th').innerText : e.tagName) : null; }",
+            [x, y],
+        )
+        assert on_top is not None and name.lower() in on_top.lower(), (name, on_top)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size(LAPTOP)
+    expect(page.locator(".chart__cue")).to_be_hidden()  # the cue is for narrow windows
+    page.context.close()
