@@ -69,3 +69,35 @@ def preview_rows(result: dict) -> dict:
         "cells": [cell(s["before"]["items"], s["after"]["items"]) for s in splits],
     }
     return {"splits": [s["name"] for s in splits], "rows": rows, "total": total}
+
+
+class HealthThresholdsForm(forms.Form):
+    """The thresholds of the split health page (fractions 0-1, like the API's)."""
+
+    share_threshold = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Largest share gap between splits",
+        help_text="0.1 = a label may be 10 points more common in one split than another.",
+    )
+    under_represented_ratio = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Under-represented below",
+        help_text="A label with fewer items than this fraction of the largest label's.",
+    )
+    unlabelled_threshold = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Unlabelled share allowed",
+        help_text="0 = report any unlabelled item.",
+    )
+
+    def thresholds(self) -> dict:
+        """The valid, given values (the report's defaults stand in for the rest)."""
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v is not None}

@@ -155,9 +155,9 @@ def _label_findings(labels, summaries, share_threshold, under_ratio) -> list[Fin
                         kind="under_represented",
                         severity="warning",
                         message=(
-                            f"Label {label.name!r} has {totals[label.pk]} items, "
+                            f"Label {label.name!r} has {totals[label.pk]:,} items, "
                             f"{_pct(ratio)} of the largest label {top.name!r} "
-                            f"({largest})."
+                            f"({largest:,})."
                         ),
                         label=label,
                         value=round(ratio, 6),
@@ -194,7 +194,7 @@ def _multi_split_findings(version, splits, limit) -> list[Finding]:
             Finding(
                 kind="multi_split_items",
                 severity="warning",
-                message=f"{n} item(s) are in both {first.name!r} and {second.name!r}.",
+                message=f"{n:,} item(s) are in both {first.name!r} and {second.name!r}.",
                 splits=[first, second],
                 value=float(n),
                 item_count=n,
@@ -239,7 +239,7 @@ def _duplicate_findings(version, splits, limit) -> list[Finding]:
                 kind="duplicates",
                 severity="warning",
                 message=(
-                    f"{len(groups)} group(s) of identical items ({len(items)} items) are "
+                    f"{len(groups):,} group(s) of identical items ({len(items):,} items) are "
                     f"split between {first.name!r} and {second.name!r}."
                 ),
                 splits=[first, second],
@@ -280,7 +280,7 @@ def split_health(
                     kind="unlabelled",
                     severity="info",
                     message=(
-                        f"{summary.unlabelled} of {summary.items} items of "
+                        f"{summary.unlabelled:,} of {summary.items:,} items of "
                         f"{summary.split.name!r} ({_pct(share)}) have no label."
                     ),
                     splits=[summary.split],

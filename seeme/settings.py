@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "seeme",
     "splits",
     "labels",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into our 429 answer.
     "axes.middleware.AxesMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "seeme.urls"

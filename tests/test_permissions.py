@@ -156,6 +156,9 @@ ENDPOINTS = [
         ANNOTATE,
     ),
     ("annotation-detail", "DELETE", lambda w: kw(w, pk=w["annotation"].pk), None, 200, ANNOTATE),
+    ("item-state", "GET", lambda w: kw(w, item_id=w["item"].pk), None, 200, VIEW),
+    ("item-state", "PUT", lambda w: kw(w, item_id=w["item"].pk), {"state": "done"}, 200, ANNOTATE),
+    ("version-states", "GET", kw, None, 200, VIEW),
     ("label-stats", "GET", lambda w: kw(w, split_id=w["split"].pk), None, 200, VIEW),
     ("split-total", "GET", lambda w: kw(w, split_id=w["split"].pk), None, 200, VIEW),
 ]

@@ -10,7 +10,7 @@ from labels.selectors.stats import version_labels, version_splits
 from labels.services._locks import _lock_exclusive
 from labels.stats import rows_copy_for_version
 from seeme.db import atomic_write, derived_uuid, derived_uuid_sql, insert_select
-from seeme.models import Item, User, Version
+from seeme.models import Item, ItemState, User, Version
 from seeme.services import version_create
 from splits.models import DatasetSplit, ItemSplit
 
@@ -135,6 +135,19 @@ def version_duplicate(
             "label": derived_uuid_sql("s.label_id", ns, "label"),
             "item": derived_uuid_sql("s.item_id", ns, "item"),
             "split": derived_uuid_sql("s.split_id", ns, "split"),
+        },
+    )
+    insert_select(
+        ItemState,
+        source=f"{_q(ItemState._meta.db_table)} s",
+        where=f"s.{_q('dataset_version_id')} = %s",
+        where_params=[
+            ItemState._meta.get_field("dataset_version").get_db_prep_value(version.pk, connection)
+        ],
+        set_values={"dataset_version": copy.pk, "updated_at": now},
+        set_sql={
+            "id": derived_uuid_sql("s.id", ns, "state"),
+            "item": derived_uuid_sql("s.item_id", ns, "item"),
         },
     )
     rows_copy_for_version(source_version_id=version.pk, split_map=split_map, label_map=label_map)

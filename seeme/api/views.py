@@ -43,6 +43,7 @@ from seeme.api.serializers import (
     DatasetSerializer,
     ItemCreateSerializer,
     ItemSerializer,
+    ItemUpdateSerializer,
     RegisterSerializer,
     ShareCreateSerializer,
     ShareSerializer,
@@ -296,7 +297,7 @@ class VersionViewSet(
 IF_MATCH_RE = re.compile(r'(?:W/)?("?)([0-9]{1,18})\1')
 
 
-def _if_match(request) -> int | None:
+def if_match_header(request) -> int | None:
     """The item version in ``If-Match: "<n>"`` (quotes and W/ optional); None when absent
     or ``*`` (any version)."""
     raw = request.headers.get("If-Match")
@@ -328,7 +329,7 @@ class ItemViewSet(
     http_method_names = ["get", "post", "put", "head", "options"]
     action_ranks = {"update": EDIT, "create": EDIT}
     parent_attr = ""  # the serializer never reads the version back
-    update_serializer_class = ItemSerializer
+    update_serializer_class = ItemUpdateSerializer
     response_serializer_class = ItemSerializer
 
     def get_serializer_class(self):
@@ -362,7 +363,7 @@ class ItemViewSet(
         )
 
     @extend_schema(
-        request=ItemSerializer,
+        request=ItemUpdateSerializer,
         responses={
             200: ItemSerializer,
             400: ERROR,
@@ -379,8 +380,16 @@ class ItemViewSet(
         ],
     )
     def update(self, request, *args, **kwargs):
-        """Update an item's fields; with If-Match only if it is still at that version."""
+        """Update an item's fields; with If-Match only if it is still at that version. A
+        ``splits`` list that differs from the item's moves it (DATA.md)."""
         return super().update(request, *args, **kwargs)
 
     def perform_service_update(self, obj, data):
-        services.item_update(item=obj, data=data, if_match=_if_match(self.request))
+        data = dict(data)
+        refs = data.pop("splits", None)
+        label_services.item_update_with_splits(
+            item=obj,
+            data=data,
+            split_ids=None if refs is None else [ref["id"] for ref in refs],
+            if_match=if_match_header(self.request),
+        )

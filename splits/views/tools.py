@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from labels.api.tools import query_string
 from labels.compare import version_diff
-from labels.forms import AssignForm, preview_rows
+from labels.forms import AssignForm, HealthThresholdsForm, preview_rows
 from labels.reports import split_health, split_health_csv
 from labels.selectors import version_splits
 from labels.services.assignment import items_assign_to_splits
@@ -28,10 +29,39 @@ def _editable_version(request, dataset_id, version_id) -> Version:
     return version_for_user(request.user, dataset_id, version_id, min_rank=Rank.EDITOR)
 
 
+PREVIEW_SALT = "seeme.splits.assign-preview"
+PREVIEW_MAX_AGE = 30 * 60  # seconds a preview may be applied after
+
+
+def preview_token(version: Version, params: dict, fingerprint: str) -> str:
+    """A signed, timestamped token of exactly what was previewed: the version, the form's
+    parameters and the plan's fingerprint. Apply accepts nothing else."""
+    return signing.dumps(
+        {"version": str(version.pk), "params": params, "plan": fingerprint}, salt=PREVIEW_SALT
+    )
+
+
+def check_preview_token(token: str, version: Version, params: dict) -> str:
+    """The previewed plan's fingerprint if ``token`` approves ``params`` on ``version``;
+    ValueError with the reason for the page otherwise."""
+    try:
+        data = signing.loads(token, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ValueError("The preview is too old: preview again before applying.") from exc
+    except signing.BadSignature as exc:
+        raise ValueError("Preview first: Apply writes only what a preview showed.") from exc
+    if data.get("version") != str(version.pk) or data.get("params") != params:
+        raise ValueError(
+            "The form changed since the preview: preview again, then apply what it shows."
+        )
+    return str(data.get("plan", ""))
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
-    """Form + dry-run preview; "Apply" writes and goes back to the version page."""
+    """Form + dry-run preview; "Apply" writes exactly the previewed plan (a signed token of
+    the previewed parameters and plan), then goes back to the version page."""
     version = _editable_version(request, dataset_id, version_id)
     names = [split.name for split in version_splits(version=version)]
     default = {"train": 0.8, "valid": 0.1, "test": 0.1}
@@ -44,7 +74,16 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
         apply = request.POST.get("action") == "apply"
         data = form.cleaned_data
         try:
-            result = items_assign_to_splits(version=version, dry_run=not apply, **data)
+            expect = (
+                check_preview_token(request.POST.get("preview_token", ""), version, data)
+                if apply
+                else None
+            )
+            result = items_assign_to_splits(
+                version=version, dry_run=not apply, expect=expect, **data
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
         except ServiceError as exc:
             field = next((f for f in exc.errors if f in form.fields), None)
             form.add_error(field, exc.message)
@@ -52,13 +91,17 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             if apply:
                 messages.success(
                     request,
-                    f"Assigned {result.considered} item(s): "
-                    f"{result.moved} moved, {result.unchanged} unchanged.",
+                    f"Assigned {result.considered:,} item(s): "
+                    f"{result.moved:,} moved, {result.unchanged:,} unchanged.",
                 )
                 return redirect(
                     "seeme:version-detail", dataset_id=version.dataset_id, version_id=version.pk
                 )
-            preview = {"result": result, "table": preview_rows(result.as_dict())}
+            preview = {
+                "result": result,
+                "table": preview_rows(result.as_dict()),
+                "token": preview_token(version, data, result.fingerprint()),
+            }
     return render(
         request,
         "splits/assign.html",
@@ -72,23 +115,19 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     )
 
 
+FINDING_NAMES = {
+    "missing_label": "Label missing from a split",
+    "share_imbalance": "Label shares differ between splits",
+    "under_represented": "Under-represented label",
+    "multi_split_items": "Items in two splits",
+    "duplicates": "Identical items in different splits",
+    "unlabelled": "Unlabelled items",
+}
+SEVERITY_NAMES = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
 def _health_params(request) -> dict:
-    params = {}
-    for name, low, high in (
-        ("share_threshold", 0, 1),
-        ("under_represented_ratio", 0, 1),
-        ("unlabelled_threshold", 0, 1),
-    ):
-        raw = request.GET.get(name)
-        if raw in (None, ""):
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            continue
-        if low <= value <= high:
-            params[name] = value
-    return params
+    return HealthThresholdsForm(request.GET).thresholds()
 
 
 @login_required
@@ -96,6 +135,7 @@ def _health_params(request) -> dict:
 def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Split health findings, each linked to the item browser or to its items."""
     version = version_for_user(request.user, dataset_id, version_id)
+    form = HealthThresholdsForm(request.GET or None)
     report = split_health(version=version, **_health_params(request))
     browser = reverse(
         "seeme:item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
@@ -107,6 +147,8 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
         findings.append(
             {
                 "finding": f,
+                "name": FINDING_NAMES.get(f.kind, f.kind.replace("_", " ").capitalize()),
+                "severity": SEVERITY_NAMES.get(f.severity, f.severity.capitalize()),
                 "links": [
                     {"url": browser + "?" + query_string(flt), "text": _filter_text(flt, report)}
                     for flt in f.filters
@@ -135,6 +177,7 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "version": version,
             "report": report,
             "findings": findings,
+            "form": form,
             "can_edit": version.rank >= Rank.EDITOR,
         },
     )

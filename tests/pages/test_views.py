@@ -534,8 +534,11 @@ EXPECTED_QUERIES = {
     "datasets": 2 + 2,  # count, page
     "version": 2 + 5,  # version, versions, splits, labels, stats
     "split": 2 + 4,  # version, splits, total row, stat rows
-    "items": 2 + 7,  # version, splits, labels, count, page, annotations, memberships
-    "item": 2 + 5,  # version, item, splits, memberships, annotations
+    # version, splits, labels, count, page, annotations, memberships, item states
+    "items": 2 + 8,
+    # version, item, splits, labels, memberships, annotations, item state, previous, next,
+    # next unlabelled, the labelled split's stat rows
+    "item": 2 + 11,
     "csv": 2 + 4,  # version, splits, labels, stats
 }
 
