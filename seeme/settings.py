@@ -203,3 +203,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# Whole-version zip imports (labels/archive): the limits every archive is checked against
+# before anything of it is read into the database.
+SEEME_ARCHIVE_MAX_ENTRIES = int(os.environ.get("SEEME_ARCHIVE_MAX_ENTRIES", "250000"))
+SEEME_ARCHIVE_MAX_UNPACKED_MB = int(os.environ.get("SEEME_ARCHIVE_MAX_UNPACKED_MB", "4096"))
+SEEME_ARCHIVE_MAX_RATIO = int(os.environ.get("SEEME_ARCHIVE_MAX_RATIO", "200"))
+SEEME_ARCHIVE_MAX_DOCUMENT_MB = int(os.environ.get("SEEME_ARCHIVE_MAX_DOCUMENT_MB", "256"))

@@ -17,7 +17,17 @@ from seeme.models import Item, User, Version
 from splits.models import DatasetSplit, ItemSplit
 
 Kind = LabelStat.Kind
-ITEM_COLUMNS = ("id", "created_at", "updated_at", "dataset_version", "user", "name", "extension")
+ITEM_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "dataset_version",
+    "user",
+    "name",
+    "extension",
+    "text",
+    "content_hash",
+)
 MEMBERSHIP_COLUMNS = ("item", "split", "created_at")
 ANNOTATION_COLUMNS = (
     "id",
@@ -39,6 +49,8 @@ class NewItem:
     split_ids: tuple[uuid.UUID, ...]
     annotations: tuple[tuple[uuid.UUID, uuid.UUID, str], ...] = ()
     extension: str = ""
+    text: str = ""
+    content_hash: str = ""
 
 
 @dataclass
@@ -102,7 +114,19 @@ def items_bulk_create(
     for n, new in enumerate(items):
         item_id = uuid.uuid4()
         at = base + timedelta(microseconds=n)
-        item_rows.append((item_id, at, at, version.pk, user_id, new.name, new.extension))
+        item_rows.append(
+            (
+                item_id,
+                at,
+                at,
+                version.pk,
+                user_id,
+                new.name,
+                new.extension,
+                new.text,
+                new.content_hash,
+            )
+        )
         labels_in: dict[uuid.UUID, list] = defaultdict(list)
         whole_in: Counter = Counter()
         for split_id, label_id, coordinates in new.annotations:
