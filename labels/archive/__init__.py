@@ -13,6 +13,19 @@ from labels.archive.tabular import parse_csv
 from labels.archive.yolo import parse_yolo
 
 
+def detect_format(archive: SafeArchive) -> str:
+    """The format an archive is in, by its root files: a ``.names`` file is yolo, a CSV is
+    csv, ``<split>.json`` files are spacy-ner; anything else is folders."""
+    root = [e.path for e in archive.files() if "/" not in e.path]
+    if any(p.endswith(".names") for p in root):
+        return "yolo"
+    if any(p.lower().endswith(".csv") for p in root):
+        return "csv"
+    if any(p.endswith(".json") and p != "config.json" for p in root):
+        return "spacy-ner"
+    return "folders"
+
+
 def build_plan(
     archive: SafeArchive,
     fmt: str,
@@ -42,4 +55,12 @@ def build_plan(
     return plan
 
 
-__all__ = ["FORMATS", "ImportPlan", "PlannedItem", "Problem", "SafeArchive", "build_plan"]
+__all__ = [
+    "FORMATS",
+    "ImportPlan",
+    "PlannedItem",
+    "Problem",
+    "SafeArchive",
+    "build_plan",
+    "detect_format",
+]

@@ -7,6 +7,7 @@ and parsed by the views, so a malformed id is a JSON 404 like an unknown one.
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from labels.api.archives import ArchiveViewSet
 from labels.api.tools import SplitToolsViewSet
 from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
 from seeme.api.views import (
@@ -64,6 +65,20 @@ tool_routes = [
 ]
 stats_csv = LabelStatViewSet.as_view({"get": "matrix_csv"})
 
+# Whole versions as zip archives (DATA.md): before the router, like the tools.
+archive_routes = [
+    re_path(
+        rf"^{VERSION}/upload(?:/(?P<archive_format>[^/]+))?/?$",
+        ArchiveViewSet.as_view({"post": "upload"}),
+        name="version-upload",
+    ),
+    re_path(
+        rf"^{VERSION}/download(?:/(?P<split_id>[^/]+))?/?$",
+        ArchiveViewSet.as_view({"get": "download"}),
+        name="version-download",
+    ),
+]
+
 urlpatterns = [
     path("login", LoginView.as_view(), name="login-api"),
     path("logout", LogoutView.as_view(), name="logout-api"),
@@ -86,5 +101,6 @@ urlpatterns = [
         name="label-stats-csv",
     ),
     *tool_routes,
+    *archive_routes,
     *router.urls,
 ]
