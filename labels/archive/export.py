@@ -97,8 +97,8 @@ def folders_entries(scope: ExportScope) -> Entries:
                 yield f"{top}/{fname}", data
                 continue
             data = list(data) if len(whole) > 1 else data
-            for label in whole:
-                yield f"{top}/{safe_name(label, label)}/{fname}", data
+            for label_name in whole:
+                yield f"{top}/{safe_name(label_name, label_name)}/{fname}", data
 
 
 # -- yolo ---------------------------------------------------------------------------------

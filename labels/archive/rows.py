@@ -33,6 +33,12 @@ class Row:
     height: int | None = None
 
 
+def _row(values: tuple, split: DatasetSplit | None, annotations: tuple) -> Row:
+    """A Row from the ``ITEM_FIELDS`` values of an item."""
+    item_id, name, extension, text, content_hash = values[:5]
+    return Row(item_id, name, extension, text, content_hash, split, annotations)
+
+
 @dataclass
 class ExportScope:
     """What one download covers: the version, its labels (index order), and its splits (all,
@@ -81,7 +87,7 @@ class ExportScope:
             .iterator(chunk_size=CHUNK)
         )
         for values in items:
-            yield Row(*values, split=None, annotations=())
+            yield _row(values, None, ())
 
     def distinct_rows(self) -> Iterator[Row]:
         """Each item of the scope once (the first split it is in, for a whole version)."""
@@ -95,7 +101,7 @@ class ExportScope:
             .iterator(chunk_size=CHUNK)
         )
         for values in items:
-            yield Row(*values, split=None, annotations=())
+            yield _row(values, None, ())
 
     def all_rows(self) -> Iterator[Row]:
         for split in self.splits:
@@ -113,7 +119,7 @@ class ExportScope:
         for item_id, label_id, coordinates in annotations:
             found[item_id].append((label_id, coordinates))
         for values in batch:
-            yield Row(*values, split=split, annotations=tuple(found.get(values[0], ())))
+            yield _row(values, split, tuple(found.get(values[0], ())))
 
     def repeated_names(self, split: DatasetSplit) -> set[str]:
         """Item names used more than once in the split (only those are held in memory)."""

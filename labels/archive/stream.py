@@ -42,7 +42,7 @@ class ZipStream:
 
     def __init__(self) -> None:
         self.sink = _Sink()
-        self.zip = zipfile.ZipFile(self.sink, "w", allowZip64=True)  # type: ignore[arg-type]
+        self.zip = zipfile.ZipFile(self.sink, "w", allowZip64=True)  # type: ignore[call-overload]
         self.stamp = datetime.now().timetuple()[:6]
 
     def run(self, entries: Iterable[tuple[str, Iterable[bytes] | None]]) -> Iterator[bytes]:
