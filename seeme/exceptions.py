@@ -38,3 +38,27 @@ class PreconditionFailed(ServiceError):
             f"The item changed since it was read; it is now at version {current_version}.",
         )
         self.current_version = current_version
+
+
+class FileRefused(ServiceError):
+    """An uploaded file that is not accepted; ``reason`` is a short code (``unsupported_type``,
+    ``not_an_image``, ``image_too_large``, ``scriptable``, ``empty``...), ``message`` says why."""
+
+    status = 400
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, {"file": [message]})
+        self.reason = reason
+
+
+class FileTooLarge(FileRefused):
+    """A file over ``SEEME_MAX_UPLOAD_MB``."""
+
+    status = 413
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            "too_large",
+            f"The file is {size} bytes; this server accepts files up to {limit} bytes "
+            "(SEEME_MAX_UPLOAD_MB).",
+        )

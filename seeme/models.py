@@ -45,6 +45,35 @@ class ContentType(models.TextChoices):
     DOCUMENTS = "documents", "Documents"
 
 
+class Blob(models.Model):
+    """A stored file, addressed by the SHA-256 of its bytes: stored once however many items
+    (in however many versions) refer to it.
+
+    ``updated_at`` is touched each time the file is stored again; ``gc_files`` removes a blob
+    no item and no dataset logo refers to only once it is older than a grace period, so a
+    blob stored for an item that is about to be created is not collected meanwhile.
+    """
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=16, help_text="image, pdf, doc, docx or text")
+    extension = models.CharField(max_length=16)
+    content_type = models.CharField(max_length=128)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    thumbnail_px = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Longest side of the stored thumbnail, if one is stored."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "sha256"]
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]}….{self.extension} ({self.size} bytes)"
+
+
 class Dataset(TimeStampedModel):
     """A named collection of versions, owned by one user and shared with others by role."""
 
@@ -63,6 +92,9 @@ class Dataset(TimeStampedModel):
     )
     content_type = models.CharField(
         max_length=16, choices=ContentType.choices, default=ContentType.IMAGES
+    )
+    logo = models.ForeignKey(
+        Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
 
     class Meta:
@@ -156,6 +188,15 @@ class Item(TimeStampedModel):
         blank=True,
         default="",
         help_text="SHA-256 of the item's file, else of its text: finds duplicates across splits.",
+    )
+    file = models.ForeignKey(
+        Blob,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        help_text="The item's file; set only through seeme.files (content_hash follows it).",
     )
     version = models.PositiveIntegerField(default=1)
 

@@ -244,8 +244,11 @@ def item_update(*, item: Item, data: dict, if_match: int | None = None) -> Item:
     for field in ITEM_FIELDS:
         if field in data:
             setattr(current, field, data[field])
-    # A hash given by the caller (of the item's file) wins; otherwise it follows the text.
-    if data.get("content_hash"):
+    # An item with a stored file keeps that file's hash. Otherwise a hash given by the caller
+    # (of a file kept elsewhere) wins, else it follows the text.
+    if current.file_id is not None:
+        current.content_hash = current.file_id
+    elif data.get("content_hash"):
         current.content_hash = data["content_hash"]
     elif "text" in data or "content_hash" in data:
         current.content_hash = text_content_hash(current.text)

@@ -133,8 +133,35 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "staticfiles")
 # WhiteNoise serves from STATIC_ROOT (after collectstatic) and, with the finders on, straight
 # from static/; it warns on every start while the folder does not exist.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Item files and logos go through the "default" storage, by content (seeme/files.py): the
+# file system under var/media/ (SEEME_MEDIA_ROOT), or any S3-compatible object store when
+# SEEME_S3_BUCKET is set (django-storages + boto3). Files are only ever served through the
+# API, which checks access, so neither needs to be public.
+MEDIA_ROOT = Path(os.environ.get("SEEME_MEDIA_ROOT", VAR_DIR / "media"))
+SEEME_S3_BUCKET = os.environ.get("SEEME_S3_BUCKET", "")
+if SEEME_S3_BUCKET:
+    FILES_STORAGE: dict = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SEEME_S3_BUCKET,
+            "endpoint_url": os.environ.get("SEEME_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("SEEME_S3_REGION") or None,
+            "access_key": os.environ.get("SEEME_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("SEEME_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("SEEME_S3_PREFIX", ""),
+            "default_acl": None,
+            "querystring_auth": True,
+            # Same name, same bytes: never rename on a second store.
+            "file_overwrite": True,
+        },
+    }
+else:
+    FILES_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": FILES_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
@@ -155,6 +182,15 @@ SEEME_MAX_INFERENCES = int(os.environ.get("SEEME_MAX_INFERENCES", "10000"))
 # The largest request body: 10,000 inferences with descriptions and regions pass Django's
 # default 2.5 MB, so the limit is in MB here.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SEEME_MAX_BODY_MB", "64")) * 2**20
+# Item files and logos: the largest file accepted (413 above), and the most pixels an image
+# may have (Pillow's decompression-bomb guard; a larger image is refused with a 400).
+SEEME_MAX_UPLOAD_MB = int(os.environ.get("SEEME_MAX_UPLOAD_MB", "50"))
+SEEME_MAX_IMAGE_PIXELS = int(os.environ.get("SEEME_MAX_IMAGE_PIXELS", str(64 * 2**20)))
+# Longest side of the stored thumbnails (64-512 px).
+SEEME_THUMBNAIL_PX = min(512, max(64, int(os.environ.get("SEEME_THUMBNAIL_PX", "256"))))
+# gc_files leaves an unreferenced blob alone this long after it was last stored, so an
+# importer may store files first and create the items that refer to them afterwards.
+SEEME_BLOB_GRACE_MINUTES = int(os.environ.get("SEEME_BLOB_GRACE_MINUTES", "60"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -88,3 +88,16 @@ def db_snapshot() -> dict:
         model.__name__: list(model.objects.order_by("pk").values_list(*cols))
         for model, cols in columns.items()
     }
+
+
+@pytest.fixture(autouse=True)
+def media_storage(settings, tmp_path):
+    """Item files of each test go to its own directory, never to var/media/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+    return tmp_path / "media"

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from labels.archive.rows import Row
+from seeme.files import blob_name, file_storage
 
 CHUNK = 1 << 16
 
@@ -14,7 +15,9 @@ def has_file(row: Row) -> bool:
 
 def open_file(row: Row) -> IO[bytes] | None:
     """The item's stored file, opened for reading, or None when it has none."""
-    return None
+    if not row.file:
+        return None
+    return file_storage().open(blob_name(row.file), "rb")
 
 
 def image_size(row: Row) -> tuple[int, int]:

@@ -51,7 +51,7 @@ def parse_folders(archive: SafeArchive, plan: ImportPlan) -> None:
             annotations=[(split, label, "")] if label is not None else [],
             text=text,
             extension=extension,
-            file_entry="" if text or extension == "txt" else entry.path,
+            file_entry="" if extension == "txt" else entry.path,
         )
         by_name[(split, filename)] = (item, entry.info.CRC)
         plan.items.append(item)

@@ -13,7 +13,16 @@ from seeme.models import Item, Version
 from splits.models import DatasetSplit, ItemSplit
 
 CHUNK = 2000
-ITEM_FIELDS = ("id", "name", "extension", "text", "content_hash")
+ITEM_FIELDS = (
+    "id",
+    "name",
+    "extension",
+    "text",
+    "content_hash",
+    "file_id",
+    "file__width",
+    "file__height",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +44,10 @@ class Row:
 
 def _row(values: tuple, split: DatasetSplit | None, annotations: tuple) -> Row:
     """A Row from the ``ITEM_FIELDS`` values of an item."""
-    item_id, name, extension, text, content_hash = values[:5]
-    return Row(item_id, name, extension, text, content_hash, split, annotations)
+    item_id, name, extension, text, content_hash, file, width, height = values
+    return Row(
+        item_id, name, extension, text, content_hash, split, annotations, file or "", width, height
+    )
 
 
 @dataclass

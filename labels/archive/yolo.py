@@ -124,7 +124,7 @@ def _parse_image(
         splits=[split],
         extension=checked[0],
         text=checked[1],
-        file_entry=image.path if not checked[1] else "",
+        file_entry="" if checked[0] == "txt" else image.path,
     )
     boxes = archive.by_path.get(stem + ".txt")
     if boxes is not None and boxes is not image:

@@ -13,7 +13,7 @@ from labels.services._locks import _lock_shared
 from labels.stats import StatsDelta
 from seeme.db import atomic_write, copy_rows
 from seeme.exceptions import InvalidInput
-from seeme.models import Item, User, Version
+from seeme.models import Blob, Item, User, Version, text_content_hash
 from splits.models import DatasetSplit, ItemSplit
 
 Kind = LabelStat.Kind
@@ -27,6 +27,7 @@ ITEM_COLUMNS = (
     "extension",
     "text",
     "content_hash",
+    "file",
 )
 MEMBERSHIP_COLUMNS = ("item", "split", "created_at")
 ANNOTATION_COLUMNS = (
@@ -43,14 +44,17 @@ ANNOTATION_COLUMNS = (
 
 @dataclass(frozen=True)
 class NewItem:
-    """One item to load: its splits and its annotations as (split_id, label_id, coordinates)."""
+    """One item to load: its splits and its annotations as (split_id, label_id, coordinates).
+
+    ``file_sha256``: a blob stored by ``seeme.files.store_blob`` (with its ``extension``);
+    the item's ``content_hash`` is then the file's hash, else the hash of ``text``."""
 
     name: str
     split_ids: tuple[uuid.UUID, ...]
     annotations: tuple[tuple[uuid.UUID, uuid.UUID, str], ...] = ()
     extension: str = ""
     text: str = ""
-    content_hash: str = ""
+    file_sha256: str = ""
 
 
 @dataclass
@@ -124,7 +128,8 @@ def items_bulk_create(
                 new.name,
                 new.extension,
                 new.text,
-                new.content_hash,
+                new.file_sha256 or text_content_hash(new.text),
+                new.file_sha256 or None,
             )
         )
         labels_in: dict[uuid.UUID, list] = defaultdict(list)
@@ -159,8 +164,26 @@ def items_bulk_create(
                 counts.label_items[(split_id, label_id)] += 1
     if not used_splits <= split_ids or not used_labels <= label_ids:
         raise InvalidInput("Some splits or labels do not belong to this dataset version.")
+    _lock_blobs({new.file_sha256 for new in items if new.file_sha256})
     copy_rows(Item, ITEM_COLUMNS, item_rows)
     copy_rows(ItemSplit, MEMBERSHIP_COLUMNS, membership_rows)
     copy_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
     counts.delta().apply()
     return [row[0] for row in item_rows]
+
+
+def _lock_blobs(hashes: set[str]) -> None:
+    """Every referenced file is stored (else InvalidInput); its row stays locked until the
+    items referring to it are committed, so ``gc_files`` cannot take it meanwhile."""
+    ordered = sorted(hashes)
+    found: set[str] = set()
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        rows = Blob.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
+        found.update(rows.values_list("pk", flat=True))
+    missing = hashes - found
+    if missing:
+        raise InvalidInput(
+            f"{len(missing)} files are not stored (store them with seeme.files.store_blob "
+            f"first): {', '.join(sorted(missing)[:5])}"
+        )

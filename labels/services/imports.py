@@ -4,14 +4,16 @@ import uuid
 from collections.abc import Callable
 
 from labels.archive import build_plan
-from labels.archive.plan import ArchiveRejected, ImportPlan
+from labels.archive.content import spooled
+from labels.archive.plan import ArchiveRejected, ImportPlan, PlannedItem
 from labels.archive.safety import SafeArchive
 from labels.models import Label
 from labels.services._locks import _lock_exclusive
 from labels.services.bulk import NewItem, items_bulk_create
 from labels.services.structure import label_create, split_create
 from seeme.db import atomic_write
-from seeme.models import ContentType, User, Version, text_content_hash
+from seeme.files import store_blob
+from seeme.models import ContentType, User, Version
 from splits.models import DatasetSplit
 
 Progress = Callable[[int, int], None]
@@ -74,16 +76,27 @@ def version_import(
     total = len(plan.items)
     new_items = []
     for n, planned in enumerate(plan.items, start=1):
-        new_items.append(_new_item(planned, split_ids, label_ids))
-        if progress is not None and n % 5000 == 0:
-            progress(n // 2, total)
+        sha256, extension = "", planned.extension
+        if planned.file_entry:
+            if archive is None:
+                raise ValueError("A plan with files needs its archive to import.")
+            with spooled(archive, archive.by_path[planned.file_entry]) as data:
+                info = store_blob(data)
+            sha256, extension = info.sha256, info.extension
+        new_items.append(_new_item(planned, split_ids, label_ids, sha256, extension))
+        if progress is not None and n % 500 == 0:
+            progress(n, total)
     items_bulk_create(version=version, user=user, items=new_items)
-    if progress is not None:
-        progress(total, total)
     return report
 
 
-def _new_item(planned, split_ids: dict[str, uuid.UUID], label_ids: dict[str, uuid.UUID]) -> NewItem:
+def _new_item(
+    planned: PlannedItem,
+    split_ids: dict[str, uuid.UUID],
+    label_ids: dict[str, uuid.UUID],
+    sha256: str,
+    extension: str,
+) -> NewItem:
     return NewItem(
         name=planned.name,
         split_ids=tuple(split_ids[s] for s in dict.fromkeys(planned.splits)),
@@ -91,7 +104,7 @@ def _new_item(planned, split_ids: dict[str, uuid.UUID], label_ids: dict[str, uui
             (split_ids[split], label_ids[label], coordinates)
             for split, label, coordinates in planned.annotations
         ),
-        extension=planned.extension,
+        extension=extension,
         text=planned.text,
-        content_hash=text_content_hash(planned.text),
+        file_sha256=sha256,
     )

@@ -127,6 +127,7 @@ def version_duplicate(
         "extension",
         "group",
         "content_hash",
+        "file_id",  # the copy shares the stored file (content-addressed), no bytes copied
         "version",
         "created_at",
     )

@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from seeme.exceptions import PreconditionFailed, ServiceError
+from seeme.exceptions import FileRefused, PreconditionFailed, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,10 @@ def exception_handler(exc, context):
     if isinstance(exc, PreconditionFailed):
         body = error_body(exc.message)
         body["current_version"] = exc.current_version
+        return Response(body, status=exc.status)
+    if isinstance(exc, FileRefused):
+        body = error_body(exc.message, exc.errors)
+        body["reason"] = exc.reason
         return Response(body, status=exc.status)
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.message, exc.errors), status=exc.status)

@@ -1,18 +1,10 @@
 import io
 import zipfile
 
-import pytest
 from django.urls import reverse
 
 from labels.models import Label, LabelStat
 from splits.models import DatasetSplit
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    """Stored files and staged archives go to a fresh folder per test."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
 
 
 def upload_url(version, fmt: str | None = None, **query) -> str:

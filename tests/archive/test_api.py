@@ -147,8 +147,9 @@ def test_download_folders_streams_the_layout(api, version):
     post_zip(api, upload_url(version, "folders"), folders_zip())
     archive = downloaded(api.get(download_url(version)))
     names = set(archive.namelist())
-    assert "train/c.txt" in names
+    assert {"train/cat/a.png", "train/dog/b.png", "train/c.txt", "valid/cat/d.png"} <= names
     assert archive.read("train/c.txt") == b"an unlabelled text"
+    assert archive.read("train/cat/a.png") == png()
     assert "extra/" in names and "test/cat/" in names
 
 

@@ -68,23 +68,30 @@ CASES = {
     "overlap": (overlapping_zip(), "folders", "train/b.txt", "overlaps"),
     "not a zip": (b"hello, I am not a zip", "folders", "", "not a zip"),
     "broken image": (
+        make_zip({"train/cat/a.png": b"\x89PNG\r\n\x1a\n" + b"garbage" * 10}),
+        "folders",
+        "train/cat/a.png",
+        "could not be decoded",
+    ),
+    "text named as image": (
         make_zip({"train/cat/a.png": b"not a png"}),
         "folders",
         "train/cat/a.png",
         "broken image",
     ),
-    "too deep": (make_zip({"train/cat/sub/a.txt": "x"}), "folders", "train/cat/sub/a.txt", "nest"),
-    "unknown type": (
-        make_zip({"train/a.exe": "MZ"}),
+    "scriptable": (
+        make_zip({"train/a.txt": "<html><script>x</script>"}),
         "folders",
-        "train/a.exe",
-        "unsupported file type",
+        "train/a.txt",
+        "HTML",
     ),
+    "too deep": (make_zip({"train/cat/sub/a.txt": "x"}), "folders", "train/cat/sub/a.txt", "nest"),
+    "binary": (make_zip({"train/a.exe": b"MZ\x90\x00\x03"}), "folders", "train/a.exe", "binary"),
     "text not utf8": (
         make_zip({"train/a.txt": b"\xff\xfe\xfa"}),
         "folders",
         "train/a.txt",
-        "not UTF-8",
+        "no accepted type",
     ),
     "unknown label index": (
         make_zip(
@@ -187,7 +194,7 @@ def test_archive_wide_refusal_reads_no_entry(monkeypatch):
 
 
 def test_dry_run_of_a_hostile_archive_is_a_400_with_the_report(api, version):
-    data = make_zip({"train/cat/a.png": b"broken", "train/cat/b.txt": "fine"})
+    data = make_zip({"train/cat/a.png": b"\x89PNG\r\n\x1a\nbroken", "train/cat/b.txt": "fine"})
     response = post_zip(api, upload_url(version, "folders", dry_run="true"), data)
     assert response.status_code == 400
     body = response.json()
