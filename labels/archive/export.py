@@ -189,6 +189,9 @@ def csv_entries(scope: ExportScope) -> Entries:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([*columns, split_column, label_column])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
         for row in scope.all_rows():
             fields = _row_fields(row) if tabular else {"name": row.name, "text": row.text}
             labels = dict.fromkeys(names[label] for label, _ in row.annotations)
@@ -339,6 +342,9 @@ def manifest_entries(scope: ExportScope, kinds: tuple[str, ...]) -> Entries:
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(["item_id", "name", "file", "split", "labels", "regions"])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
             for row in scope.all_rows():
                 r = record(row, path_of(row))
                 writer.writerow(
