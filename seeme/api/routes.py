@@ -7,6 +7,7 @@ and parsed by the views, so a malformed id is a JSON 404 like an unknown one.
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from labels.api.archives import ArchiveViewSet
 from labels.api.tools import SplitToolsViewSet
 from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
 from seeme.api.files import (
@@ -106,6 +107,20 @@ job_routes = [
     ),
 ]
 
+# Whole versions as zip archives (DATA.md): before the router, like the tools.
+archive_routes = [
+    re_path(
+        rf"^{VERSION}/upload(?:/(?P<archive_format>[^/]+))?/?$",
+        ArchiveViewSet.as_view({"post": "upload"}),
+        name="version-upload",
+    ),
+    re_path(
+        rf"^{VERSION}/download(?:/(?P<split_id>[^/]+))?/?$",
+        ArchiveViewSet.as_view({"get": "download"}),
+        name="version-download",
+    ),
+]
+
 urlpatterns = [
     path("login", LoginView.as_view(), name="login-api"),
     path("logout", LogoutView.as_view(), name="logout-api"),
@@ -131,5 +146,6 @@ urlpatterns = [
     *tool_routes,
     *file_routes,
     *job_routes,
+    *archive_routes,
     *router.urls,
 ]

@@ -1,0 +1,159 @@
+"""API of whole versions as zip archives: ``…/upload[/{format}]`` imports an archive (or,
+with ``?dry_run=true``, reports what it would import), ``…/download[/{split_id}]`` streams
+the version (or one split) as a zip. Thin views: the archive, the plan, the import and the
+export live in ``labels.archive`` and ``labels.services.imports``."""
+
+from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import parsers, renderers, serializers, status, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from labels.archive import FORMATS, SafeArchive, detect_format
+from labels.archive.export import EXPORT_FORMATS, export_zip
+from labels.archive.plan import ArchiveRejected
+from labels.archive.rows import ExportScope
+from labels.archive.safety import limits
+from labels.models import Label
+from labels.services.imports import plan_for_version, plan_summary, version_import
+from seeme.api.scoping import EDIT, ERROR, READ, VersionChildMixin, path_uuid
+from seeme.api.serializers import VersionSerializer
+from seeme.models import ContentType, Version
+from splits.models import DatasetSplit
+
+
+class UploadParams(serializers.Serializer):
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Report what the archive would import."
+    )
+
+
+def rejection(exc: ArchiveRejected, report: dict | None = None) -> Response:
+    """The 400 of an archive with problems: every problem (entry, line, reason)."""
+    body = {
+        "message": exc.message,
+        "errors": exc.errors,
+        "problem_count": len(exc.problems),
+        "problems": [p.as_dict() for p in exc.problems[:1000]],
+    }
+    if report is not None:
+        body["report"] = report
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def version_json(version: Version) -> dict:
+    version = Version.objects.prefetch_related(
+        Prefetch("labels", queryset=Label.objects.order_by("index")),
+        Prefetch("splits", queryset=DatasetSplit.objects.order_by("created_at", "id")),
+    ).get(pk=version.pk)
+    return VersionSerializer(version).data
+
+
+def uploaded_archive(request):
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValidationError(
+            {"file": ["Send the zip as a multipart/form-data part named 'file'."]}
+        )
+    if upload.size > limits()["max_unpacked"]:
+        raise ValidationError({"file": ["The archive is larger than this server accepts."]})
+    return upload
+
+
+def default_export_format(version: Version) -> str:
+    """``folders``, but ``csv`` for a tabular dataset (the SDK's ``download_df`` reads
+    ``<version_id>.csv`` from the default download)."""
+    return "csv" if version.dataset.content_type == ContentType.TABULAR else "folders"
+
+
+class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
+    """Import and export of whole versions as zip archives (SeeMe's dataset formats)."""
+
+    parser_classes = [parsers.MultiPartParser]
+    action_ranks = {"upload": EDIT, "download": READ}
+
+    def perform_content_negotiation(self, request, force=False):
+        # ``?format=`` names the archive format here, not a renderer; answers are JSON.
+        return renderers.JSONRenderer(), "application/json"
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+        parameters=[
+            UploadParams,
+            OpenApiParameter("archive_format", str, OpenApiParameter.PATH, enum=list(FORMATS)),
+        ],
+        responses={
+            200: OpenApiResponse(VersionSerializer, "The version (dry run: the report)"),
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
+    )
+    def upload(self, request, *args, **kwargs):
+        """Import a zip into this version: splits and labels by name (created when
+        missing), every item with its memberships and annotations, all or nothing. The
+        format is the path's, else detected from the archive's root files."""
+        params = UploadParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        version = self.scoped_version
+        upload = uploaded_archive(request)
+        archive = SafeArchive.open(upload)
+        try:
+            fmt = kwargs.get("archive_format") or detect_format(archive)
+            plan = plan_for_version(version=version, archive=archive, fmt=fmt)
+            if params.validated_data["dry_run"]:
+                report = plan_summary(version=version, plan=plan)
+                if plan.problems:
+                    return rejection(ArchiveRejected(plan.problems), report)
+                return Response(report)
+            try:
+                version_import(version=version, user=request.user, plan=plan, archive=archive)
+            except ArchiveRejected as exc:
+                return rejection(exc)
+        finally:
+            archive.close()
+        return Response(version_json(version))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(EXPORT_FORMATS)),
+            OpenApiParameter("split_id", OpenApiTypes.UUID, OpenApiParameter.PATH, required=False),
+        ],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, "The zip"),
+            400: ERROR,
+            404: ERROR,
+        },
+    )
+    def download(self, request, *args, **kwargs):
+        """The version (or one split) as a zip, streamed: ``folders`` by default (``csv``
+        for a tabular dataset), or ``?format=`` yolo, csv, spacy-ner, coco, manifest,
+        manifest-csv, manifest-jsonl."""
+        version = self.scoped_version
+        fmt = request.query_params.get("format") or default_export_format(version)
+        if fmt not in EXPORT_FORMATS:
+            raise ValidationError(
+                {"format": [f"Unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}."]}
+            )
+        split = None
+        if kwargs.get("split_id"):
+            split = DatasetSplit.objects.filter(
+                pk=path_uuid(kwargs, "split_id"), version=version
+            ).first()
+            if split is None:
+                raise NotFound()
+        scope = ExportScope.of(version, split)
+        response = StreamingHttpResponse(export_zip(scope, fmt), content_type="application/zip")
+        name = f"{version.dataset.name}-{version.name}" + (f"-{split.name}" if split else "")
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120]
+        response["Content-Disposition"] = f'attachment; filename="{safe}-{fmt}.zip"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
