@@ -364,7 +364,8 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
     def duplicate(self, request, *args, **kwargs):
         """Duplicate this version (SeeMe's "new version from"): labels, splits, items,
         memberships and annotations, with exact statistics. Answers the new version."""
-        body = DuplicateSerializer(data=request.data if isinstance(request.data, dict) else {})
+        # No body is an empty object; a body that is not an object (null, a list) is a 400.
+        body = DuplicateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         copy = version_duplicate(
             version=self.scoped_version,
