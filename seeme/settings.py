@@ -135,7 +135,7 @@ AUTH_USER_MODEL = "seeme.User"
 # django-axes checks the lock before the password is hashed (a locked-out attempt costs no
 # PBKDF2 round), then the model backend.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "seeme.lockout.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
