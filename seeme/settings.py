@@ -139,7 +139,7 @@ AUTH_USER_MODEL = "seeme.User"
 # django-axes checks the lock before the password is hashed (a locked-out attempt costs no
 # PBKDF2 round), then the model backend.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "seeme.lockout.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -282,9 +282,11 @@ LOGGING = {
 # refused (429; the API adds Retry-After) until SEEME_LOGIN_COOLOFF_MINUTES have passed since
 # the last failure counted; attempts during the lock do not extend it, so the real user gets
 # back in. A successful login before the limit resets the count.
+
 # Behind our own reverse proxy (TLS ends there): trust its X-Forwarded-Proto and the address it
 # appends to X-Forwarded-For. Never on a server reachable without the proxy.
 SEEME_BEHIND_PROXY = env_bool("SEEME_BEHIND_PROXY", False)
+
 AXES_FAILURE_LIMIT = int(os.environ.get("SEEME_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("SEEME_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -335,6 +335,16 @@ class ItemViewSet(
     def get_serializer_class(self):
         return ItemCreateSerializer if self.action == "create" else ItemSerializer
 
+    def filter_queryset(self, queryset):
+        # The schema types splitId / labelId (uuid) and onlyUnlabelled (enum); an empty value
+        # is none of them, so it is refused rather than read as "no filter" (the item browser
+        # page, whose forms send empty values, reads them leniently).
+        params = self.request.query_params
+        empty = [n for n in ("splitId", "labelId", "onlyUnlabelled") if params.get(n) == ""]
+        if empty:
+            raise ValidationError({n: ["Give a value, or leave the parameter out."] for n in empty})
+        return super().filter_queryset(queryset)
+
     def get_queryset(self):
         return (
             Item.objects.filter(dataset_version=self.scoped_version)

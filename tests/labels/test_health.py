@@ -226,7 +226,7 @@ def test_health_csv_neutralises_formulas_on_the_api_and_the_page(user, api, vers
         cells = [cell for row in rows for cell in row]
         assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], rows
         labels_column = {row[3] for row in rows[1:]}
-        assert "'=HYPERLINK(1)" in labels_column and "'@SUM(1)" in labels_column
+        assert {"'+1", "'@SUM(1)", "'\tx"} <= labels_column  # under-represented labels
 
 
 def page_client_for(user):

@@ -138,3 +138,11 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_added(settings):
         HTTP_X_FORWARDED_FOR="192.0.2.8",
     )
     assert elsewhere.status_code == 200
+
+
+def test_authenticate_without_a_request_still_works():
+    """Client.login (tests) and scripts call authenticate() without a request: not
+    throttled (no address to count), and not an error either."""
+    user = UserFactory()
+    assert Client().login(username=user.username, password=PASSWORD)
+    assert not Client().login(username=user.username, password="wrong")
