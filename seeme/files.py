@@ -120,14 +120,21 @@ def _hash(fileobj: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _save_as(storage: Storage, name: str, fileobj) -> None:
+    """Save under exactly ``name``. A storage that finds the name taken meanwhile (a
+    concurrent save of the same content: names are hashes) saves under another name;
+    that copy is dropped."""
+    fileobj.seek(0)
+    saved = storage.save(name, File(fileobj))
+    if saved != name:
+        storage.delete(saved)
+
+
 def _ensure_stored(sha256: str, fileobj: BinaryIO) -> None:
     storage = file_storage()
     name = blob_name(sha256)
     if not storage.exists(name):
-        fileobj.seek(0)
-        saved = storage.save(name, File(fileobj))
-        if saved != name:  # pragma: no cover - a storage that renames would break addressing
-            raise RuntimeError(f"storage saved {name} as {saved}")
+        _save_as(storage, name, fileobj)
 
 
 @atomic_write
@@ -221,20 +228,21 @@ def open_item_file(item: Item) -> File:
 
 
 def open_blob_thumbnail(blob: Blob) -> File:
-    """The blob's JPEG thumbnail (longest side ``SEEME_THUMBNAIL_PX``): made on first use
-    with Pillow, stored, and served from storage afterwards. InvalidInput for a non-image."""
+    """The blob's JPEG thumbnail (longest side ``SEEME_THUMBNAIL_PX``): made with Pillow on
+    first use and stored; served from storage afterwards. Writes no database row, so a GET
+    never waits for a writer. FileRefused for a non-image."""
     if blob.kind != "image":
         raise FileRefused("not_an_image", "Only image files have thumbnails.")
     px = settings.SEEME_THUMBNAIL_PX
     storage = file_storage()
     name = thumbnail_name(blob.sha256, px)
-    if blob.thumbnail_px != px:
-        if not storage.exists(name):
-            with storage.open(blob_name(blob.sha256), "rb") as original:
-                data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
-            storage.save(name, File(io.BytesIO(data)))
-        Blob.objects.filter(pk=blob.sha256).update(thumbnail_px=px)
-        blob.thumbnail_px = px
+    try:
+        return storage.open(name, "rb")
+    except FileNotFoundError:
+        pass
+    with storage.open(blob_name(blob.sha256), "rb") as original:
+        data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
+    _save_as(storage, name, io.BytesIO(data))
     return storage.open(name, "rb")
 
 
