@@ -28,7 +28,6 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -138,14 +137,17 @@ def _ensure_stored(sha256: str, fileobj: BinaryIO) -> None:
 
 
 @atomic_write
-def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> Blob:
+def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> None:
     """The blob row, locked for the rest of the caller's transaction (so ``gc_files`` cannot
-    remove it before the caller refers to it), and its bytes in storage."""
-    blob = Blob.objects.select_for_update().filter(pk=sha256).first()
-    if blob is None:
-        try:
-            with transaction.atomic():
-                blob = Blob.objects.create(
+    remove it before the caller refers to it), and its bytes in storage.
+
+    One UPDATE when the blob is known (it locks the row and restarts the grace period),
+    else an INSERT that a concurrent store of the same bytes may win (then UPDATE again)."""
+    touched = Blob.objects.filter(pk=sha256).update(updated_at=timezone.now())
+    if not touched:
+        Blob.objects.bulk_create(
+            [
+                Blob(
                     sha256=sha256,
                     size=size,
                     kind=ftype.kind,
@@ -154,13 +156,12 @@ def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> Blob:
                     width=ftype.width,
                     height=ftype.height,
                 )
-        except IntegrityError:  # stored meanwhile by a concurrent request
-            blob = Blob.objects.select_for_update().get(pk=sha256)
-    else:
-        blob.save(update_fields=["updated_at"])  # the grace period starts again
+            ],
+            ignore_conflicts=True,
+        )
+        Blob.objects.filter(pk=sha256).update(updated_at=timezone.now())
     # Checked even for a known blob: a store that died half-way is completed here.
     _ensure_stored(sha256, fileobj)
-    return blob
 
 
 def store_blob(fileobj) -> BlobInfo:
@@ -173,8 +174,10 @@ def store_blob(fileobj) -> BlobInfo:
     raw = _seekable(fileobj)
     sha256, size = _hash(raw)
     ftype = detect(raw, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
-    blob = _store(sha256, size, ftype, raw)
-    return BlobInfo.of(blob)
+    _store(sha256, size, ftype, raw)
+    return BlobInfo(
+        sha256, size, ftype.kind, ftype.extension, ftype.content_type, ftype.width, ftype.height
+    )
 
 
 def _text_of(fileobj: BinaryIO) -> str:

@@ -7,6 +7,7 @@ type is ignored, the bytes decide.
 """
 
 from django.conf import settings
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +17,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labels.models import Annotation
 from seeme import files
 from seeme.api.scoping import ANNOTATE, EDIT, READ, DatasetAccessMixin, path_uuid
 from seeme.api.serializers import DatasetSerializer, ItemSerializer
@@ -23,7 +25,12 @@ from seeme.api.views import DatasetViewSet
 from seeme.exceptions import FileTooLarge
 from seeme.models import Blob, Dataset, Item
 from seeme.selectors import dataset_for_user, version_for_user
+from splits.models import DatasetSplit
 
+ITEM_PREFETCH = (
+    Prefetch("splits", queryset=DatasetSplit.objects.order_by("created_at", "id")),
+    Prefetch("annotations", queryset=Annotation.objects.order_by("created_at", "id")),
+)
 # Room for the multipart framing around the file when the body length is checked up front.
 MULTIPART_SLACK = 64 * 1024
 UPLOAD_BODY = {
@@ -133,9 +140,9 @@ class ItemUploadView(_FileView):
     def post(self, request, dataset_id=None, version_id=None, pk=None):
         item = self.item()
         upload = _uploaded_file(request)
-        files.attach_item_file(item, upload, filename=upload.name)
-        fresh = Item.objects.prefetch_related("splits", "annotations").get(pk=item.pk)
-        return Response(ItemSerializer(fresh).data)
+        saved = files.attach_item_file(item, upload, filename=upload.name)
+        prefetch_related_objects([saved], *ITEM_PREFETCH)
+        return Response(ItemSerializer(saved).data)
 
 
 class ItemDownloadView(_FileView):
