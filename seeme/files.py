@@ -317,8 +317,18 @@ def _delete_files(sha256: str) -> None:
 
 @atomic_write
 def _collect_one(sha256: str, cutoff) -> bool:
-    """Remove one blob if, with its row locked, nothing refers to it still."""
-    if not _unreferenced(cutoff).filter(pk=sha256).select_for_update().exists():
+    """Remove one blob if, once its row is locked, nothing refers to it still.
+
+    The lock comes first and the references are read by the next statements: under READ
+    COMMITTED they then see what a store that held the lock committed (a locking statement
+    would recheck its own row, not its subqueries)."""
+    locked = Blob.objects.select_for_update().filter(pk=sha256, updated_at__lt=cutoff)
+    if not list(locked.values_list("pk", flat=True)):
+        return False
+    if (
+        Item.objects.filter(file_id=sha256).exists()
+        or Dataset.objects.filter(logo_id=sha256).exists()
+    ):
         return False
     Blob.objects.filter(pk=sha256).delete()
     # Inside the transaction, with the row lock held: a concurrent store_blob of the same
