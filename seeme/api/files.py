@@ -7,6 +7,7 @@ type is ignored, the bytes decide.
 """
 
 from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
@@ -94,8 +95,23 @@ def _check_length(request) -> None:
         raise FileTooLarge(length, limit)
 
 
+class _SizeLimitHandler(FileUploadHandler):
+    """Stops reading a file part as soon as it passes the limit (413), before Django has
+    spooled the rest of it to disk; also for bodies sent without a Content-Length."""
+
+    def receive_data_chunk(self, raw_data, start):
+        limit = files.max_upload_bytes()
+        if start + len(raw_data) > limit:
+            raise FileTooLarge(start + len(raw_data), limit)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
 def _uploaded_file(request):
     _check_length(request)
+    request._request.upload_handlers.insert(0, _SizeLimitHandler(request._request))
     upload = request.FILES.get("file")
     if upload is None:
         raise exceptions.ValidationError(
