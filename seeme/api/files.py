@@ -7,6 +7,8 @@ type is ignored, the bytes decide.
 """
 
 from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labels.models import Annotation
 from seeme import files
 from seeme.api.scoping import ANNOTATE, EDIT, READ, DatasetAccessMixin, path_uuid
 from seeme.api.serializers import DatasetSerializer, ItemSerializer
@@ -23,7 +26,12 @@ from seeme.api.views import DatasetViewSet
 from seeme.exceptions import FileTooLarge
 from seeme.models import Blob, Dataset, Item
 from seeme.selectors import dataset_for_user, version_for_user
+from splits.models import DatasetSplit
 
+ITEM_PREFETCH = (
+    Prefetch("splits", queryset=DatasetSplit.objects.order_by("created_at", "id")),
+    Prefetch("annotations", queryset=Annotation.objects.order_by("created_at", "id")),
+)
 # Room for the multipart framing around the file when the body length is checked up front.
 MULTIPART_SLACK = 64 * 1024
 UPLOAD_BODY = {
@@ -87,8 +95,23 @@ def _check_length(request) -> None:
         raise FileTooLarge(length, limit)
 
 
+class _SizeLimitHandler(FileUploadHandler):
+    """Stops reading a file part as soon as it passes the limit (413), before Django has
+    spooled the rest of it to disk; also for bodies sent without a Content-Length."""
+
+    def receive_data_chunk(self, raw_data, start):
+        limit = files.max_upload_bytes()
+        if start + len(raw_data) > limit:
+            raise FileTooLarge(start + len(raw_data), limit)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
 def _uploaded_file(request):
     _check_length(request)
+    request._request.upload_handlers.insert(0, _SizeLimitHandler(request._request))
     upload = request.FILES.get("file")
     if upload is None:
         raise exceptions.ValidationError(
@@ -133,9 +156,9 @@ class ItemUploadView(_FileView):
     def post(self, request, dataset_id=None, version_id=None, pk=None):
         item = self.item()
         upload = _uploaded_file(request)
-        files.attach_item_file(item, upload, filename=upload.name)
-        fresh = Item.objects.prefetch_related("splits", "annotations").get(pk=item.pk)
-        return Response(ItemSerializer(fresh).data)
+        saved = files.attach_item_file(item, upload, filename=upload.name)
+        prefetch_related_objects([saved], *ITEM_PREFETCH)
+        return Response(ItemSerializer(saved).data)
 
 
 class ItemDownloadView(_FileView):

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from seeme.models import Blob, Item, Role
+from seeme.models import Item, Role
 from tests.conftest import client_for, db_snapshot
 from tests.factories import DatasetFactory, ItemFactory, UserFactory, share
 from tests.files import samples
@@ -104,7 +104,6 @@ def test_thumbnail_is_a_small_upright_jpeg_made_once(api, item, settings):
     first_bytes = body(first)
     img = Image.open(io.BytesIO(first_bytes))
     assert img.format == "JPEG" and img.size == (64, 128)
-    assert Blob.objects.get().thumbnail_px == 128
     assert len([n for n in stored_names() if n.startswith("thumbs/")]) == 1
     second = api.get(url)
     assert body(second) == first_bytes
@@ -303,3 +302,32 @@ def test_who_may_upload_and_download(user, role):
         assert "editor" in logo.json()["message"]
     fetch = client.get(reverse("dataset-logo", kwargs={"dataset_id": dataset.pk}))
     assert fetch.status_code == expected(role, 1)
+
+
+def test_a_broken_multipart_body_is_a_json_400(api, item):
+    response = api.post(
+        item_url("item-upload", item),
+        b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc',
+        content_type="multipart/form-data; boundary=xyz",
+    )
+    assert response.status_code == 400
+    assert "multipart" in response.json()["message"]
+
+
+def test_the_size_limit_stops_reading_the_part(api, item, settings, monkeypatch):
+    """The limit holds while the part is read, not only once it is on disk."""
+    from seeme.api import files as file_views
+
+    settings.SEEME_MAX_UPLOAD_MB = 1
+    monkeypatch.setattr(file_views, "MULTIPART_SLACK", 10 * 2**20)  # pass the length check
+    seen = []
+    original = file_views._SizeLimitHandler.receive_data_chunk
+
+    def spy(self, raw_data, start):
+        seen.append(start + len(raw_data))
+        return original(self, raw_data, start)
+
+    monkeypatch.setattr(file_views._SizeLimitHandler, "receive_data_chunk", spy)
+    response = upload(api, item, b"x" * (3 * 2**20), "big.txt", "text/plain")
+    assert response.status_code == 413
+    assert max(seen) < 2 * 2**20  # stopped early
