@@ -154,3 +154,13 @@ def test_a_job_whose_version_vanished_fails_with_a_reason(user, dataset, world, 
     job = fresh(job)
     assert job.state == JobState.FAILED
     assert job.errors[0]["message"] == "The version no longer exists."
+
+
+def test_duplicate_progress_only_grows_and_ends_at_total(user, world):
+    seen = []
+    version_duplicate(version=world, user=user, progress=lambda d, t, m: seen.append((d, t)))
+    items = Item.objects.filter(dataset_version=world).count()
+    assert [t for _, t in seen] == [items] * len(seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[0] == 0 and done[-1] == items
+    assert len(set(done)) >= 3  # it moved in steps, not just 0 then all
