@@ -1,6 +1,7 @@
 """Forms of the split tools, shared by the pages and the admin action."""
 
 from django import forms
+from django.core import signing
 
 from labels.assignment import RatioError, parse_ratios
 
@@ -101,3 +102,39 @@ class HealthThresholdsForm(forms.Form):
         if not self.is_valid():
             return {}
         return {k: v for k, v in self.cleaned_data.items() if v is not None}
+
+
+# -- Apply is the preview (issue 13) ---------------------------------------------------------
+
+PREVIEW_SALT = "seeme.splits.assign-preview"
+PREVIEW_MAX_AGE = 30 * 60  # seconds a preview may be applied after
+
+
+def preview_token(plans: dict, params: dict) -> str:
+    """A signed, timestamped token of exactly what was previewed: ``plans`` maps each
+    version id to its plan's fingerprint, ``params`` are the form's parameters. Apply
+    accepts nothing else."""
+    return signing.dumps(
+        {"plans": {str(k): v for k, v in plans.items()}, "params": params}, salt=PREVIEW_SALT
+    )
+
+
+def check_preview_token(token: str, version_ids, params: dict, max_age=None) -> dict:
+    """``{version id: previewed fingerprint}`` if ``token`` approves ``params`` on exactly
+    these versions; ValueError with the reason for the page otherwise."""
+    try:
+        data = signing.loads(
+            token or "",
+            salt=PREVIEW_SALT,
+            max_age=PREVIEW_MAX_AGE if max_age is None else max_age,
+        )
+    except signing.SignatureExpired as exc:
+        raise ValueError("The preview is too old: preview again before applying.") from exc
+    except signing.BadSignature as exc:
+        raise ValueError("Preview first: Apply writes only what a preview showed.") from exc
+    plans = data.get("plans") or {}
+    if set(plans) != {str(v) for v in version_ids} or data.get("params") != params:
+        raise ValueError(
+            "The form changed since the preview: preview again, then apply what it shows."
+        )
+    return plans

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +13,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from labels.api.tools import query_string
 from labels.compare import version_diff
-from labels.forms import AssignForm, HealthThresholdsForm, preview_rows
+from labels.forms import (
+    PREVIEW_MAX_AGE,
+    AssignForm,
+    HealthThresholdsForm,
+    check_preview_token,
+    preview_rows,
+    preview_token,
+)
 from labels.jobs import SPLIT_ASSIGN, VERSION_DUPLICATE, sync_limit
 from labels.reports import split_health, split_health_csv
 from labels.selectors import version_splits
@@ -46,34 +52,6 @@ def _editable_version(request, dataset_id, version_id) -> Version:
     return version_for_user(request.user, dataset_id, version_id, min_rank=Rank.EDITOR)
 
 
-PREVIEW_SALT = "seeme.splits.assign-preview"
-PREVIEW_MAX_AGE = 30 * 60  # seconds a preview may be applied after
-
-
-def preview_token(version: Version, params: dict, fingerprint: str) -> str:
-    """A signed, timestamped token of exactly what was previewed: the version, the form's
-    parameters and the plan's fingerprint. Apply accepts nothing else."""
-    return signing.dumps(
-        {"version": str(version.pk), "params": params, "plan": fingerprint}, salt=PREVIEW_SALT
-    )
-
-
-def check_preview_token(token: str, version: Version, params: dict) -> str:
-    """The previewed plan's fingerprint if ``token`` approves ``params`` on ``version``;
-    ValueError with the reason for the page otherwise."""
-    try:
-        data = signing.loads(token, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise ValueError("The preview is too old: preview again before applying.") from exc
-    except signing.BadSignature as exc:
-        raise ValueError("Preview first: Apply writes only what a preview showed.") from exc
-    if data.get("version") != str(version.pk) or data.get("params") != params:
-        raise ValueError(
-            "The form changed since the preview: preview again, then apply what it shows."
-        )
-    return str(data.get("plan", ""))
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
@@ -92,7 +70,12 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
         data = form.cleaned_data
         try:
             expect = (
-                check_preview_token(request.POST.get("preview_token", ""), version, data)
+                check_preview_token(
+                    request.POST.get("preview_token", ""),
+                    [version.pk],
+                    data,
+                    max_age=PREVIEW_MAX_AGE,
+                )[str(version.pk)]
                 if apply
                 else None
             )
@@ -121,7 +104,7 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             preview = {
                 "result": result,
                 "table": preview_rows(result.as_dict()),
-                "token": preview_token(version, data, result.fingerprint()),
+                "token": preview_token({version.pk: result.fingerprint()}, data),
             }
     return render(
         request,
