@@ -31,8 +31,13 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# The web server and one job worker (manage.py db_worker) together: one Ctrl-C stops both
+# (the trap also ends the worker when runserver exits on its own).
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API: /api/v1/, docs: /api/docs/, admin: /admin/)"
+	@echo "Job worker: manage.py db_worker (logs below, prefixed by Django's)"
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py db_worker --interval 0.5 & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -239,3 +239,7 @@ class APIKey(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name or 'key'} ({self.key_prefix}…)"
+
+
+# The job record lives in its own package (seeme/jobs/); importing it here registers it.
+import seeme.jobs.models  # noqa: E402, F401

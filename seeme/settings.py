@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "seeme",
     "splits",
     "labels",
@@ -239,6 +241,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# -- long work (jobs; docs/architecture.md "Jobs") ----------------------------------------------
+# Django's tasks API (django-tasks backport on 5.2) with the database backend: the queue is a
+# table of the same database, so SQLite and PostgreSQL need no other service. `manage.py
+# db_worker` runs the tasks (`make run` starts one beside the web server).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("SEEME_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+# Work on more items than this (version duplicate, split assign, bulk move) runs as a job: the
+# API answers 202 with the job instead of the result. Smaller work is done in the request.
+SEEME_SYNC_LIMIT = int(os.environ.get("SEEME_SYNC_LIMIT", "20000"))
+# A running job writes a heartbeat every SEEME_JOB_HEARTBEAT_SECONDS; one silent for longer
+# than SEEME_JOB_LEASE_SECONDS lost its worker and is retried, up to SEEME_JOB_MAX_ATTEMPTS
+# runs, then failed. (On SQLite keep the lease above the longest single job transaction: the
+# heartbeat cannot be written while another connection holds the write lock.)
+SEEME_JOB_HEARTBEAT_SECONDS = float(os.environ.get("SEEME_JOB_HEARTBEAT_SECONDS", "5"))
+SEEME_JOB_LEASE_SECONDS = float(os.environ.get("SEEME_JOB_LEASE_SECONDS", "120"))
+SEEME_JOB_MAX_ATTEMPTS = int(os.environ.get("SEEME_JOB_MAX_ATTEMPTS", "3"))
 
 # Whole-version zip imports (labels/archive): the limits every archive is checked against
 # before anything of it is read into the database.

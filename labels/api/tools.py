@@ -17,6 +17,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from labels.compare import VersionDiff, version_diff
+from labels.jobs import SPLIT_ASSIGN, SPLIT_MOVE, VERSION_DUPLICATE, sync_limit
 from labels.models import Label
 from labels.reports import (
     ITEM_LIMIT,
@@ -32,12 +33,16 @@ from labels.services.assignment import (
     MAX_MOVE_IDS,
     SCOPES,
     items_assign_to_splits,
+    items_move_count,
     items_move_to_split,
 )
-from labels.services.versions import version_duplicate
+from labels.services.versions import version_duplicate, version_duplicate_size
 from seeme.api.fields import IdField, OptionalCharField, StrictBooleanField
+from seeme.api.jobs import JobSerializer, job_response
 from seeme.api.scoping import ERROR, VersionChildMixin, path_uuid
 from seeme.api.serializers import VersionSerializer
+from seeme.exceptions import Conflict
+from seeme.jobs.services import enqueue_job
 from seeme.models import Version
 from splits.models import DatasetSplit
 
@@ -263,6 +268,7 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
             200: OpenApiResponse(
                 OpenApiTypes.OBJECT, "Counts per split and label, before and after"
             ),
+            202: OpenApiResponse(JobSerializer, "Past SEEME_SYNC_LIMIT items: the job"),
             400: ERROR,
             403: ERROR,
             404: ERROR,
@@ -270,16 +276,39 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
     )
     def assign(self, request, *args, **kwargs):
         """Assign items to splits by ratio (seeded, hash-based, optionally stratified by
-        label and grouped). ``dry_run`` reports without writing."""
+        label and grouped). ``dry_run`` reports without writing. A version of more than
+        SEEME_SYNC_LIMIT items is assigned by a job: 202 with the job."""
         body = AssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        result = items_assign_to_splits(version=self.scoped_version, **body.validated_data)
+        version = self.scoped_version
+        size = version_duplicate_size(version=version)
+        if size > sync_limit():
+            params = {"version_id": str(version.pk), **body.validated_data}
+            return self._start(SPLIT_ASSIGN, version, params, size)
+        result = items_assign_to_splits(version=version, **body.validated_data)
         return Response(result.as_dict())
+
+    def _start(self, kind: str, version: Version, params: dict, size: int):
+        """Past SEEME_SYNC_LIMIT items: enqueue the work as a job and answer 202 with it
+        (``Location``: the job). ``Idempotency-Key`` makes a resent request the same job."""
+        job = enqueue_job(
+            kind,
+            dataset=version.dataset,
+            user=self.request.user,
+            params=params,
+            total=size,
+            message="Queued",
+            idempotency_key=self.request.headers.get("Idempotency-Key", ""),
+        )
+        response = job_response(job, status.HTTP_202_ACCEPTED)
+        response["Location"] = JobSerializer(job).data["url"]
+        return response
 
     @extend_schema(
         request=MoveSerializer,
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, "{moved, unchanged, skipped, split_id}"),
+            202: OpenApiResponse(JobSerializer, "Past SEEME_SYNC_LIMIT items: the job"),
             400: ERROR,
             403: ERROR,
             404: ERROR,
@@ -287,7 +316,8 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
     )
     def move(self, request, *args, **kwargs):
         """Move items into this split, by ids or by the item-list filters; their
-        annotations follow them and the statistics stay exact."""
+        annotations follow them and the statistics stay exact. More than SEEME_SYNC_LIMIT
+        items are moved by a job: 202 with the job."""
         version = self.scoped_version
         split = _split_of(version, path_uuid(self.kwargs, "split_id"))
         body = MoveSerializer(data=request.data)
@@ -296,6 +326,19 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
         from_split = None
         if data.get("from_split"):
             from_split = _split_of(version, data["from_split"])
+        size = items_move_count(
+            version=version, item_ids=data.get("item_ids"), filters=data.get("filters")
+        )
+        if size > sync_limit():
+            item_ids = data.get("item_ids")
+            params = {
+                "version_id": str(version.pk),
+                "split_id": str(split.pk),
+                "item_ids": [str(i) for i in item_ids] if item_ids is not None else None,
+                "filters": data.get("filters"),
+                "from_split": str(from_split.pk) if from_split is not None else None,
+            }
+            return self._start(SPLIT_MOVE, version, params, size)
         result = items_move_to_split(
             split=split,
             item_ids=data.get("item_ids"),
@@ -359,15 +402,36 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
 
     @extend_schema(
         request=DuplicateSerializer,
-        responses={201: VersionSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        responses={
+            201: VersionSerializer,
+            202: OpenApiResponse(JobSerializer, "Past SEEME_SYNC_LIMIT items: the job"),
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
     )
     def duplicate(self, request, *args, **kwargs):
         """Duplicate this version (SeeMe's "new version from"): labels, splits, items,
-        memberships and annotations, with exact statistics. Answers the new version."""
+        memberships and annotations, with exact statistics. Answers the new version; a
+        version of more than SEEME_SYNC_LIMIT items is duplicated by a job: 202 with the
+        job, whose result names the new version."""
         body = DuplicateSerializer(data=request.data if isinstance(request.data, dict) else {})
         body.is_valid(raise_exception=True)
+        version = self.scoped_version
+        size = version_duplicate_size(version=version)
+        if size > sync_limit():
+            name = body.validated_data.get("name", "")
+            if name and Version.objects.filter(dataset_id=version.dataset_id, name=name).exists():
+                raise Conflict(f"A version named {name!r} already exists in this dataset.")
+            params = {
+                "version_id": str(version.pk),
+                "name": name,
+                "description": body.validated_data.get("description") or "",
+            }
+            return self._start(VERSION_DUPLICATE, version, params, size)
         copy = version_duplicate(
-            version=self.scoped_version,
+            version=version,
             user=request.user,
             name=body.validated_data.get("name", ""),
             description=body.validated_data.get("description") or None,

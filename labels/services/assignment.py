@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from labels.assignment import ItemRecord, RatioError, group_key, parse_ratios, plan_assignment
 from labels.filtersets import ItemFilterSet
@@ -206,6 +206,22 @@ FILTER_KEYS = ("splitId", "labelId", "onlyUnlabelled", "name")
 
 
 def _filtered_item_ids(version: Version, filters: Any) -> list[uuid.UUID]:
+    return list(_filtered_items(version, filters).values_list("pk", flat=True))
+
+
+def items_move_count(
+    *, version: Version, item_ids: Sequence[uuid.UUID] | None, filters: dict | None
+) -> int:
+    """How many items a move selects (ids given, or what the filters select; a bad filter
+    is an InvalidInput). Read only: decides whether the move runs as a job."""
+    if item_ids is not None:
+        return len(set(item_ids))
+    if filters is None:
+        return 0
+    return _filtered_items(version, filters).count()
+
+
+def _filtered_items(version: Version, filters: Any) -> QuerySet[Item]:
     if not isinstance(filters, dict):
         raise InvalidInput("filters must be an object.", {"filters": ["must be an object"]})
     unknown = sorted(set(filters) - set(FILTER_KEYS))
@@ -230,7 +246,7 @@ def _filtered_item_ids(version: Version, filters: Any) -> list[uuid.UUID]:
         errors = {f"filters.{k}": list(v) for k, v in filterset.errors.items()}
         first = next(iter(errors.items()))
         raise InvalidInput(f"{first[0]}: {first[1][0]}", errors)
-    return list(filterset.qs.values_list("pk", flat=True))
+    return filterset.qs
 
 
 @atomic_write

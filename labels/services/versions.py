@@ -1,58 +1,30 @@
 """Duplicating a version: labels, splits, items, memberships, annotations and statistics."""
 
-import uuid
+from collections.abc import Callable
 
-from django.db import connections, router
+from django.db import connection
 from django.utils import timezone
 
 from labels.models import Annotation, Label
 from labels.selectors.stats import version_labels, version_splits
 from labels.services._locks import _lock_exclusive
 from labels.stats import rows_copy_for_version
-from seeme.db import atomic_write, copy_rows
+from seeme.db import atomic_write, derived_uuid, derived_uuid_sql, insert_select
 from seeme.models import Item, User, Version
 from seeme.services import version_create
 from splits.models import DatasetSplit, ItemSplit
 
-BATCH = 10_000
+# progress(done, total, message): rows copied so far of all rows to copy.
+Progress = Callable[[int, int, str], None]
 
 
-def _copy_id(namespace: uuid.UUID, kind: str, old: uuid.UUID) -> uuid.UUID:
-    """The copy's id: derived from the new version and the original, so no id map is kept
-    in memory however many items the version has."""
-    return uuid.uuid5(namespace, f"{kind}:{old}")
+def version_duplicate_size(*, version: Version) -> int:
+    """How many items a duplicate of ``version`` copies (what SEEME_SYNC_LIMIT is about)."""
+    return Item.objects.filter(dataset_version=version).count()
 
 
-def _batches(queryset, *fields):
-    """Rows of ``queryset`` as tuples ``(pk, *fields)``, BATCH at a time by primary key.
-
-    Keyset pages instead of one open cursor: the copy inserts into the tables it reads, and
-    SQLite leaves undefined what an open SELECT sees of such inserts."""
-    last = None
-    while True:
-        page = queryset.order_by("pk")
-        if last is not None:
-            page = page.filter(pk__gt=last)
-        rows = list(page.values_list("pk", *fields)[:BATCH])
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
-
-
-def _insert_keeping_times(model, objs: list) -> None:
-    """Insert copies with the originals' ``created_at`` (and so their order).
-
-    ``bulk_create`` stamps ``created_at`` with now (``auto_now_add``); a raw insert, the one
-    ``loaddata`` uses, writes the values as given. Callers set ``updated_at`` themselves.
-    """
-    if not objs:
-        return
-    fields = model._meta.local_concrete_fields
-    size = connections[router.db_for_write(model)].ops.bulk_batch_size(fields, objs)
-    size = max(1, min(size or len(objs), BATCH))
-    for start in range(0, len(objs), size):
-        model._base_manager._insert(objs[start : start + size], fields=fields, raw=True)
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
 @atomic_write
@@ -62,13 +34,17 @@ def version_duplicate(
     user: User | None,
     name: str = "",
     description: str | None = None,
+    progress: Progress | None = None,
 ) -> Version:
     """Copy a version into a new one of the same dataset (SeeMe's "new version from").
 
     Copies labels (same index, colour, shortcut), splits, items (with their creation times),
-    memberships and annotations, and the LabelStat rows as they are: they were exact in the
-    source, which the source's exclusive lock keeps still while it is read. An empty
-    ``name`` becomes v<N>; a taken one is a Conflict. One transaction.
+    memberships and annotations with one ``INSERT ... SELECT`` per table inside the database
+    (the copy's ids are derived from the new version's and the originals', in SQL:
+    ``seeme.db.derived_uuid_sql``), and the LabelStat rows as they are: they were exact in
+    the source, which the source's exclusive lock keeps still while it is read. An empty
+    ``name`` becomes v<N>; a taken one is a Conflict. ``progress`` hears how many rows are
+    copied after each table. One transaction.
     """
     _lock_exclusive(version)
     copy = version_create(
@@ -80,9 +56,10 @@ def version_duplicate(
         config=version.config,
     )
     ns = copy.pk
+    now = timezone.now()
 
     labels = version_labels(version=version)
-    label_map = {lb.pk: _copy_id(ns, "label", lb.pk) for lb in labels}
+    label_map = {lb.pk: derived_uuid(ns, "label", lb.pk) for lb in labels}
     Label.objects.bulk_create(
         [
             Label(
@@ -99,83 +76,68 @@ def version_duplicate(
         ]
     )
     splits = version_splits(version=version)
-    split_map = {s.pk: _copy_id(ns, "split", s.pk) for s in splits}
-    now = timezone.now()
-    _insert_keeping_times(
+    split_map = {s.pk: derived_uuid(ns, "split", s.pk) for s in splits}
+    split_ids = [
+        ItemSplit._meta.get_field("split").get_db_prep_value(s.pk, connection) for s in splits
+    ]
+    in_splits = ", ".join(["%s"] * len(split_ids)) or "NULL"
+    insert_select(
         DatasetSplit,
-        [
-            DatasetSplit(
-                id=split_map[s.pk],
-                version=copy,
-                user_id=s.user_id,
-                name=s.name,
-                description=s.description,
-                created_at=s.created_at,
-                updated_at=now,
-            )
-            for s in splits
+        source=f"{_q(DatasetSplit._meta.db_table)} s",
+        where=f"s.{_q('version_id')} = %s",
+        where_params=[
+            DatasetSplit._meta.get_field("version").get_db_prep_value(version.pk, connection)
         ],
+        set_values={"version": copy.pk, "updated_at": now},
+        set_sql={"id": derived_uuid_sql("s.id", ns, "split")},
     )
 
-    # Rows stream through copy_rows (COPY on PostgreSQL), a page of the source at a time:
-    # the ORM's per-object inserts cost ~1 ms a row, minutes for a million items.
-    item_fields = (
-        "user_id",
-        "name",
-        "description",
-        "text",
-        "extension",
-        "group",
-        "content_hash",
-        "file_id",  # the copy shares the stored file (content-addressed), no bytes copied
-        "version",
-        "created_at",
+    total = version_duplicate_size(version=version)
+    memberships = ItemSplit.objects.filter(split__version=version).count()
+    annotations = Annotation.objects.filter(split__version=version).count()
+    rows = total + memberships + annotations
+    if progress:
+        progress(0, rows, "Copying items")
+    insert_select(
+        Item,
+        source=f"{_q(Item._meta.db_table)} s",
+        where=f"s.{_q('dataset_version_id')} = %s",
+        where_params=[
+            Item._meta.get_field("dataset_version").get_db_prep_value(version.pk, connection)
+        ],
+        set_values={"dataset_version": copy.pk, "updated_at": now},
+        set_sql={"id": derived_uuid_sql("s.id", ns, "item")},
     )
-    for rows in _batches(Item.objects.filter(dataset_version=version), *item_fields):
-        copy_rows(
-            Item,
-            ("id", "dataset_version", "updated_at", *item_fields),
-            [(_copy_id(ns, "item", pk), copy.pk, now, *values) for pk, *values in rows],
-        )
-
-    for rows in _batches(
-        ItemSplit.objects.filter(split__version=version), "item_id", "split_id", "created_at"
-    ):
-        copy_rows(
-            ItemSplit,
-            ("item", "split", "created_at", "updated_at"),
-            [
-                (_copy_id(ns, "item", item_id), split_map[split_id], created_at, now)
-                for _, item_id, split_id, created_at in rows
-            ],
-        )
-
-    for rows in _batches(
-        Annotation.objects.filter(split__version=version),
-        "label_id",
-        "item_id",
-        "split_id",
-        "coordinates",
-        "user_id",
-        "created_at",
-    ):
-        copy_rows(
-            Annotation,
-            ("id", "label", "item", "split", "coordinates", "user", "created_at", "updated_at"),
-            [
-                (
-                    _copy_id(ns, "annotation", pk),
-                    label_map[label_id],
-                    _copy_id(ns, "item", item_id),
-                    split_map[split_id],
-                    coordinates,
-                    user_id,
-                    created_at,
-                    now,
-                )
-                for pk, label_id, item_id, split_id, coordinates, user_id, created_at in rows
-            ],
-        )
-
+    if progress:
+        progress(total, rows, "Copying split memberships")
+    insert_select(
+        ItemSplit,
+        source=f"{_q(ItemSplit._meta.db_table)} s",
+        where=f"s.{_q('split_id')} IN ({in_splits})",
+        where_params=split_ids,
+        set_values={"updated_at": now},
+        set_sql={
+            "id": derived_uuid_sql("s.id", ns, "membership"),
+            "item": derived_uuid_sql("s.item_id", ns, "item"),
+            "split": derived_uuid_sql("s.split_id", ns, "split"),
+        },
+    )
+    if progress:
+        progress(total + memberships, rows, "Copying annotations")
+    insert_select(
+        Annotation,
+        source=f"{_q(Annotation._meta.db_table)} s",
+        where=f"s.{_q('split_id')} IN ({in_splits})",
+        where_params=split_ids,
+        set_values={"updated_at": now},
+        set_sql={
+            "id": derived_uuid_sql("s.id", ns, "annotation"),
+            "label": derived_uuid_sql("s.label_id", ns, "label"),
+            "item": derived_uuid_sql("s.item_id", ns, "item"),
+            "split": derived_uuid_sql("s.split_id", ns, "split"),
+        },
+    )
     rows_copy_for_version(source_version_id=version.pk, split_map=split_map, label_map=label_map)
+    if progress:
+        progress(rows, rows, "Copied")
     return copy

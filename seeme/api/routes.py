@@ -10,6 +10,7 @@ from rest_framework.routers import SimpleRouter
 from labels.api.archives import ArchiveViewSet
 from labels.api.tools import SplitToolsViewSet
 from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
+from seeme.api.jobs import DatasetJobViewSet, JobViewSet
 from seeme.api.views import (
     APIKeyViewSet,
     ApplicationsView,
@@ -64,6 +65,17 @@ tool_routes = [
     re_path(rf"^{VERSION}/new/?$", _tool("post", "duplicate"), name="version-duplicate"),
 ]
 stats_csv = LabelStatViewSet.as_view({"get": "matrix_csv"})
+job_routes = [
+    re_path(
+        r"^jobs/(?P<pk>[^/]+)/cancel/?$",
+        JobViewSet.as_view({"post": "cancel"}),
+        name="job-cancel",
+    ),
+    re_path(r"^jobs/(?P<pk>[^/]+)/?$", JobViewSet.as_view({"get": "retrieve"}), name="job-detail"),
+    re_path(
+        rf"^{DATASET}/jobs/?$", DatasetJobViewSet.as_view({"get": "list"}), name="dataset-jobs"
+    ),
+]
 
 # Whole versions as zip archives (DATA.md): before the router, like the tools.
 archive_routes = [
@@ -102,5 +114,6 @@ urlpatterns = [
     ),
     *tool_routes,
     *archive_routes,
+    *job_routes,
     *router.urls,
 ]

@@ -1,0 +1,189 @@
+"""Benchmarks of the jobs (not a test). PostgreSQL, a dataset made by ``generate_dataset``:
+
+    DATABASE_URL=postgres://root@127.0.0.1:5432/jobs_bench DJANGO_SECRET_KEY=x \\
+        .venv/bin/python bench/jobs_benchmark.py duplicate --dataset "bench 1M"
+    ... bench/jobs_benchmark.py noop [--n 50]
+    ... bench/jobs_benchmark.py stats-during --dataset "bench 1M" [--n 300]
+
+- ``duplicate``: ``version_duplicate`` of the dataset's first version, in process, committed;
+  items/s; the copy's LabelStat rows against a fresh recount; then the copy is deleted.
+- ``noop``: starts one ``manage.py db_worker`` (as ``make run`` does: ``--interval 0.5``, and
+  again with ``--interval 0.05``), enqueues no-op jobs one at a time and measures enqueue to
+  done (the job's ``created_at`` to ``finished_at``); p50 / p95.
+- ``stats-during``: the label-stats endpoint of the big split (in-process test client with an
+  API key: routing, auth, access check, queries, JSON), p50 / p95 with the queue idle, then
+  while a worker runs a duplicate job of the same version; the copy is deleted after.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seeme.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from labels.models import Annotation  # noqa: E402
+from labels.selectors import label_stats_drift  # noqa: E402
+from labels.services.versions import version_duplicate  # noqa: E402
+from seeme import services  # noqa: E402
+from seeme.jobs.models import Job  # noqa: E402
+from seeme.jobs.services import enqueue_job  # noqa: E402
+from seeme.models import Dataset, Item, Version  # noqa: E402
+from splits.models import ItemSplit  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(times: list[float]) -> str:
+    return f"n={len(times)} p50 {statistics.median(times):.1f} ms, p95 {pct(times, 0.95):.1f} ms"
+
+
+def source_version(name: str) -> Version:
+    return Dataset.objects.get(name=name).versions.order_by("created_at").first()
+
+
+def cmd_duplicate(args) -> None:
+    version = source_version(args.dataset)
+    items = Item.objects.filter(dataset_version=version).count()
+    memberships = ItemSplit.objects.filter(split__version=version).count()
+    annotations = Annotation.objects.filter(split__version=version).count()
+    print(f"source: {items:,} items, {memberships:,} memberships, {annotations:,} annotations")
+    started = time.monotonic()
+    copy = version_duplicate(version=version, user=None, name=f"bench copy {time.time():.0f}")
+    elapsed = time.monotonic() - started
+    print(f"duplicate (committed): {elapsed:.1f} s = {items / elapsed:,.0f} items/s")
+    split_ids = list(copy.splits.values_list("pk", flat=True))
+    drift = label_stats_drift(split_ids=split_ids)
+    print(f"copy's stats equal a recount: {'yes' if not drift else drift[:5]}")
+    assert Item.objects.filter(dataset_version=copy).count() == items
+    started = time.monotonic()
+    services.version_delete(version=copy)
+    print(f"(copy deleted in {time.monotonic() - started:.1f} s)")
+
+
+def _worker(interval: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", interval, "--no-reload", "-v0"],
+        cwd=ROOT,
+    )
+
+
+def cmd_noop(args) -> None:
+    dataset = Dataset.objects.order_by("created_at").first()
+    for interval in ("0.5", "0.05"):
+        worker = _worker(interval)
+        try:
+            time.sleep(3)  # started and idle
+            latencies = []
+            for _ in range(args.n):
+                job = enqueue_job("noop", dataset=dataset, user=None)
+                while True:
+                    job.refresh_from_db()
+                    if job.finished_at:
+                        break
+                    time.sleep(0.005)
+                latencies.append((job.finished_at - job.created_at).total_seconds() * 1000)
+                time.sleep(0.1)  # the worker goes back to idle polling
+            print(
+                f"no-op enqueue->done, worker --interval {interval}: n={len(latencies)} "
+                f"p50 {statistics.median(latencies):.0f} ms, p95 {pct(latencies, 0.95):.0f} ms"
+            )
+        finally:
+            worker.terminate()
+            worker.wait()
+
+
+def _stats_client(version: Version):
+    _, raw = services.apikey_create(user=version.dataset.owner, name="bench")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    split = version.splits.order_by("created_at").first()
+    url = reverse(
+        "label-stats",
+        kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, "split_id": split.pk},
+    )
+    return client, url
+
+
+def _measure(client, url, n: int, until=None) -> list[float]:
+    times = []
+    while len(times) < n or (until is not None and not until()):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.content[:200]
+        if until is not None and until():
+            break
+    return times
+
+
+def cmd_stats_during(args) -> None:
+    version = source_version(args.dataset)
+    client, url = _stats_client(version)
+    _measure(client, url, 20)  # warm up
+    idle = _measure(client, url, args.n)
+    print(f"label stats, queue idle: {summary(idle)}")
+    worker = _worker("0.2")
+    try:
+        job = enqueue_job(
+            "version_duplicate",
+            dataset=version.dataset,
+            user=None,
+            params={"version_id": str(version.pk), "name": f"bench job copy {time.time():.0f}"},
+        )
+        while Job.objects.get(pk=job.pk).state == "queued":
+            time.sleep(0.05)
+        state = {"done": False}
+
+        def watch():
+            while not state["done"]:
+                if Job.objects.filter(pk=job.pk, state__in=["done", "failed"]).exists():
+                    state["done"] = True
+                time.sleep(0.2)
+            connection.close()
+
+        threading.Thread(target=watch, daemon=True).start()
+        during = _measure(client, url, 1, until=lambda: state["done"])
+        job.refresh_from_db()
+        run = (job.finished_at - job.started_at).total_seconds()
+        print(
+            f"job {job.state} in {run:.1f} s ({job.total:,} items, {job.total / run:,.0f} items/s)"
+        )
+        print(f"label stats during the job: {summary(during)}")
+        print(f"p95 ratio during/idle: {pct(during, 0.95) / pct(idle, 0.95):.2f}x")
+        if job.result:
+            services.version_delete(version=Version.objects.get(pk=job.result["version_id"]))
+    finally:
+        worker.terminate()
+        worker.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["duplicate", "noop", "stats-during"])
+    parser.add_argument("--dataset", default="bench 1M")
+    parser.add_argument("--n", type=int, default=50)
+    args = parser.parse_args()
+    {"duplicate": cmd_duplicate, "noop": cmd_noop, "stats-during": cmd_stats_during}[args.what](
+        args
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Job kinds of the label services: the long work that runs on the queue (``seeme.jobs``).
+
+Each kind is atomic (the default): the service's one transaction and the job's "done"
+commit together, so a run cut short leaves nothing and a retry starts clean. Params are
+JSON (ids as strings); a kind re-reads its rows, takes the same locks and validates again,
+as the request would have. Imported by ``labels.apps.LabelsConfig.ready``.
+"""
+
+import uuid
+
+from django.conf import settings
+
+from labels.services.assignment import items_assign_to_splits, items_move_to_split
+from labels.services.reconcile import label_stats_reconcile
+from labels.services.versions import version_duplicate
+from seeme.exceptions import NotFound
+from seeme.jobs.registry import job_kind
+from seeme.jobs.services import JobRun
+from seeme.models import User, Version
+from splits.models import DatasetSplit
+
+VERSION_DUPLICATE = "version_duplicate"
+SPLIT_ASSIGN = "split_assign"
+SPLIT_MOVE = "split_move"
+RECONCILE = "reconcile"
+
+
+def sync_limit() -> int:
+    """Work on more items than this runs as a job (``SEEME_SYNC_LIMIT``)."""
+    return int(getattr(settings, "SEEME_SYNC_LIMIT", 20_000))
+
+
+def _version(run: JobRun) -> Version:
+    version = (
+        Version.objects.select_related("dataset")
+        .filter(pk=run.params["version_id"], dataset_id=run.job.dataset_id)
+        .first()
+    )
+    if version is None:
+        raise NotFound("The version no longer exists.")
+    return version
+
+
+def _split(version: Version, split_id: str | None) -> DatasetSplit | None:
+    if not split_id:
+        return None
+    split = DatasetSplit.objects.filter(pk=split_id, version=version).first()
+    if split is None:
+        raise NotFound("The split no longer exists.")
+    split.version = version
+    return split
+
+
+def version_page(version: Version) -> str:
+    return f"/datasets/{version.dataset_id}/versions/{version.pk}/"
+
+
+@job_kind(VERSION_DUPLICATE, title="Duplicate a version")
+def run_version_duplicate(run: JobRun) -> dict:
+    version = _version(run)
+    user = User.objects.filter(pk=run.job.created_by_id).first()
+    copy = version_duplicate(
+        version=version,
+        user=user,
+        name=run.params.get("name", ""),
+        description=run.params.get("description") or None,
+        progress=lambda done, total, message: (
+            run.check_cancelled(),
+            run.progress(done, total, message),
+        ),
+    )
+    return {
+        "version_id": str(copy.pk),
+        "name": copy.name,
+        "api_url": f"/api/v1/datasets/{copy.dataset_id}/versions/{copy.pk}",
+        "url": version_page(copy),
+    }
+
+
+@job_kind(SPLIT_ASSIGN, title="Assign items to splits")
+def run_split_assign(run: JobRun) -> dict:
+    version = _version(run)
+    options = {k: v for k, v in run.params.items() if k != "version_id"}
+    run.progress(0, 1, "Assigning" if not options.get("dry_run") else "Planning (dry run)")
+    result = items_assign_to_splits(version=version, **options)
+    run.progress(1, 1)
+    return {**result.as_dict(), "url": version_page(version)}
+
+
+@job_kind(SPLIT_MOVE, title="Move items to a split")
+def run_split_move(run: JobRun) -> dict:
+    version = _version(run)
+    split = _split(version, run.params["split_id"])
+    assert split is not None
+    item_ids = run.params.get("item_ids")
+    run.progress(0, 1, "Moving")
+    result = items_move_to_split(
+        split=split,
+        item_ids=[uuid.UUID(i) for i in item_ids] if item_ids is not None else None,
+        filters=run.params.get("filters"),
+        from_split=_split(version, run.params.get("from_split")),
+    )
+    run.progress(1, 1)
+    return {**result.as_dict(), "split_id": str(split.pk), "url": version_page(version)}
+
+
+def _counts(counts) -> dict | None:
+    if counts is None:
+        return None
+    return {"annotations": counts.annotation_count, "items": counts.item_count}
+
+
+@job_kind(RECONCILE, title="Reconcile label statistics")
+def run_reconcile(run: JobRun) -> dict:
+    dataset_ids = [run.job.dataset_id] if run.job.dataset_id else None
+    run.progress(0, 1, "Recounting")
+    drift = label_stats_reconcile(
+        dataset_ids=dataset_ids, dry_run=bool(run.params.get("dry_run", False))
+    )
+    run.progress(1, 1)
+    return {
+        "drifted_rows": len(drift),
+        "rows": [
+            {
+                "split_id": str(d.split_id),
+                "kind": d.kind,
+                "label_id": str(d.label_id) if d.label_id else "",
+                "stored": _counts(d.stored),
+                "expected": _counts(d.expected),
+            }
+            for d in drift[:100]
+        ],
+        "dry_run": bool(run.params.get("dry_run", False)),
+    }

@@ -1,0 +1,156 @@
+"""What becomes a job: past SEEME_SYNC_LIMIT items the API answers 202 with the job; the
+job does what the request would have done, with exact statistics after every kind."""
+
+import pytest
+from django.urls import reverse
+
+from labels import services as label_services
+from labels.services.versions import version_duplicate
+from seeme.db import derived_uuid
+from seeme.jobs.models import Job, JobState
+from seeme.jobs.services import enqueue_job
+from seeme.models import Item, Version
+from splits.models import ItemSplit
+from tests.conftest import assert_stats_exact
+from tests.factories import ItemFactory, LabelFactory
+from tests.jobs.conftest import fresh
+from tests.labels.test_versions_diff import content
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(version, splits):
+    LabelFactory(version=version, name="cat")
+    LabelFactory(version=version, name="dog")
+    label_services.add_inferences(
+        split=splits["train"],
+        user=None,
+        inferences=[{"name": f"cat-{i}", "prediction": "cat"} for i in range(5)]
+        + [{"name": f"dog-{i}", "prediction": "dog"} for i in range(3)],
+    )
+    ItemFactory.create_batch(3, dataset_version=version)  # in no split
+    ItemFactory(dataset_version=version, name="both", splits=[splits["valid"], splits["test"]])
+    return version
+
+
+def _url(name, version, **kw):
+    return reverse(name, kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, **kw})
+
+
+def test_under_the_limit_duplicate_answers_the_version_as_before(api, world, settings):
+    settings.SEEME_SYNC_LIMIT = 1000
+    response = api.post(_url("version-duplicate", world), {}, format="json")
+    assert response.status_code == 201
+    assert response.json()["name"] == "v2"
+    assert not Job.objects.exists()
+
+
+def test_past_the_limit_duplicate_is_a_job(api, user, world, settings, run_jobs):
+    settings.SEEME_SYNC_LIMIT = 5
+    before = content(world)
+    response = api.post(_url("version-duplicate", world), {"name": "big copy"}, format="json")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["kind"] == "version_duplicate" and body["state"] == "queued"
+    assert body["total"] == Item.objects.filter(dataset_version=world).count()
+    assert response["Location"] == reverse("job-detail", kwargs={"pk": body["id"]})
+    assert not Version.objects.filter(name="big copy").exists()  # not in the request
+    run_jobs()
+    job = api.get(response["Location"]).json()
+    assert job["state"] == "done", job
+    assert job["done"] == job["total"] > 0
+    copy = Version.objects.get(pk=job["result"]["version_id"])
+    assert copy.name == "big copy"
+    assert job["result_url"] == f"/datasets/{copy.dataset_id}/versions/{copy.pk}/"
+    assert content(copy) == before
+    assert_stats_exact()
+
+
+def test_past_the_limit_a_taken_name_is_refused_before_queueing(api, world, settings):
+    settings.SEEME_SYNC_LIMIT = 5
+    response = api.post(_url("version-duplicate", world), {"name": "v1"}, format="json")
+    assert response.status_code == 409
+    assert not Job.objects.exists()
+
+
+def test_the_same_idempotency_key_starts_one_job(api, world, settings):
+    settings.SEEME_SYNC_LIMIT = 5
+    url = _url("version-duplicate", world)
+    first = api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    again = api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert Job.objects.count() == 1
+
+
+def test_copy_ids_are_derived_in_the_database(user, world):
+    copy = version_duplicate(version=world, user=user)
+    originals = Item.objects.filter(dataset_version=world).values_list("pk", flat=True)
+    expected = {derived_uuid(copy.pk, "item", pk) for pk in originals}
+    assert set(Item.objects.filter(dataset_version=copy).values_list("pk", flat=True)) == expected
+    copied = ItemSplit.objects.filter(split__version=copy).values_list("item_id", flat=True)
+    assert set(copied) <= expected
+
+
+def test_past_the_limit_assign_is_a_job(api, world, settings, run_jobs):
+    settings.SEEME_SYNC_LIMIT = 5
+    body = {"ratios": {"train": 0.5, "valid": 0.25, "test": 0.25}, "scope": "all", "seed": 1}
+    response = api.post(_url("split-assign", world), body, format="json")
+    assert response.status_code == 202
+    run_jobs()
+    job = fresh(Job.objects.get(pk=response.json()["id"]))
+    assert job.state == JobState.DONE, job.errors
+    # every item is now in exactly one split, like the synchronous answer promises
+    assert (
+        ItemSplit.objects.filter(split__version=world).count()
+        == Item.objects.filter(dataset_version=world).count()
+    )
+    assert "after" in job.result or "splits" in job.result
+    assert_stats_exact()
+
+
+def test_past_the_limit_move_is_a_job(api, world, splits, settings, run_jobs):
+    settings.SEEME_SYNC_LIMIT = 3
+    test_split = splits["test"]
+    url = _url("split-move", world, split_id=test_split.pk)
+    response = api.post(url, {"filters": {"splitId": str(splits["train"].pk)}}, format="json")
+    assert response.status_code == 202
+    run_jobs()
+    job = fresh(Job.objects.get(pk=response.json()["id"]))
+    assert job.state == JobState.DONE, job.errors
+    assert job.result["moved"] == 8
+    assert not ItemSplit.objects.filter(split=splits["train"]).exists()
+    assert_stats_exact()
+
+
+def test_a_bad_move_filter_is_400_before_any_job(api, world, splits, settings):
+    settings.SEEME_SYNC_LIMIT = 3
+    url = _url("split-move", world, split_id=splits["test"].pk)
+    response = api.post(url, {"filters": {"colour": "red"}}, format="json")
+    assert response.status_code == 400
+    assert not Job.objects.exists()
+
+
+def test_reconcile_job_repairs_drift(user, dataset, world, splits, run_jobs):
+    from labels.models import LabelStat
+
+    LabelStat.objects.filter(split=splits["train"], kind=LabelStat.Kind.TOTAL).update(
+        annotation_count=999
+    )
+    job = enqueue_job("reconcile", dataset=dataset, user=user)
+    run_jobs()
+    job = fresh(job)
+    assert job.state == JobState.DONE
+    assert job.result["drifted_rows"] == 1
+    assert_stats_exact()
+
+
+def test_a_job_whose_version_vanished_fails_with_a_reason(user, dataset, world, run_jobs):
+    job = enqueue_job(
+        "version_duplicate", dataset=dataset, user=user, params={"version_id": str(user.pk)}
+    )
+    run_jobs()
+    job = fresh(job)
+    assert job.state == JobState.FAILED
+    assert job.errors[0]["message"] == "The version no longer exists."
