@@ -268,3 +268,6 @@ SEEME_ARCHIVE_MAX_ENTRIES = int(os.environ.get("SEEME_ARCHIVE_MAX_ENTRIES", "250
 SEEME_ARCHIVE_MAX_UNPACKED_MB = int(os.environ.get("SEEME_ARCHIVE_MAX_UNPACKED_MB", "4096"))
 SEEME_ARCHIVE_MAX_RATIO = int(os.environ.get("SEEME_ARCHIVE_MAX_RATIO", "200"))
 SEEME_ARCHIVE_MAX_DOCUMENT_MB = int(os.environ.get("SEEME_ARCHIVE_MAX_DOCUMENT_MB", "256"))
+# An archive with more files than SEEME_SYNC_LIMIT, or more unpacked MB than this, is
+# imported by a job (the upload answers 202 with it); smaller ones in the request.
+SEEME_ARCHIVE_SYNC_MB = int(os.environ.get("SEEME_ARCHIVE_SYNC_MB", "100"))
