@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from labels.views import items, version
 from seeme import views
 from seeme.api import errors
+from seeme.jobs import views as job_views
 
 VERSION = "datasets/<uuid:dataset_id>/versions/<uuid:version_id>/"
 
@@ -19,6 +20,9 @@ pages = (
         path(VERSION, version.version_detail, name="version-detail"),
         path(VERSION + "items/", items.item_list, name="item-list"),
         path(VERSION + "items/<uuid:item_id>/", items.item_detail, name="item-detail"),
+        path("jobs/<uuid:job_id>/", job_views.job_detail, name="job-detail"),
+        path("jobs/<uuid:job_id>/cancel/", job_views.job_cancel_page, name="job-cancel"),
+        path("datasets/<uuid:dataset_id>/jobs/", job_views.dataset_jobs, name="dataset-jobs"),
     ],
     "seeme",
 )

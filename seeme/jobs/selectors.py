@@ -33,4 +33,8 @@ def job_for_user(user: AnyUser, job_id: uuid.UUID) -> Job:
 
 def job_list_for_dataset(*, dataset: Dataset, limit: int = JOB_LIST_LIMIT) -> QuerySet[Job]:
     """The dataset's most recent jobs, newest first (the caller checked access)."""
-    return Job.objects.filter(dataset=dataset).order_by("-created_at", "id")[:limit]
+    return (
+        Job.objects.filter(dataset=dataset)
+        .select_related("created_by")
+        .order_by("-created_at", "id")[:limit]
+    )

@@ -14,13 +14,30 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from labels.api.tools import query_string
 from labels.compare import version_diff
 from labels.forms import AssignForm, preview_rows
+from labels.jobs import SPLIT_ASSIGN, VERSION_DUPLICATE, sync_limit
 from labels.reports import split_health, split_health_csv
 from labels.selectors import version_splits
 from labels.services.assignment import items_assign_to_splits
-from labels.services.versions import version_duplicate
+from labels.services.versions import version_duplicate, version_duplicate_size
 from seeme.exceptions import ServiceError
+from seeme.jobs.services import enqueue_job
 from seeme.models import Item, Version
 from seeme.selectors import Rank, version_for_user
+
+
+def _start_job(request, kind: str, version: Version, params: dict, size: int):
+    """Enqueue long work and go to its job page. The form's one-time ``job_token`` makes a
+    form sent twice the same job."""
+    job = enqueue_job(
+        kind,
+        dataset=version.dataset,
+        user=request.user,
+        params={"version_id": str(version.pk), **params},
+        total=size,
+        message="Queued",
+        idempotency_key=request.POST.get("job_token", ""),
+    )
+    return redirect("seeme:job-detail", job_id=job.pk)
 
 
 def _editable_version(request, dataset_id, version_id) -> Version:
@@ -43,6 +60,9 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     if request.method == "POST" and form.is_valid():
         apply = request.POST.get("action") == "apply"
         data = form.cleaned_data
+        size = version_duplicate_size(version=version) if apply else 0
+        if apply and size > sync_limit():
+            return _start_job(request, SPLIT_ASSIGN, version, data, size)
         try:
             result = items_assign_to_splits(version=version, dry_run=not apply, **data)
         except ServiceError as exc:
@@ -68,6 +88,7 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "form": form,
             "preview": preview,
             "split_names": names,
+            "job_token": uuid.uuid4().hex,
         },
     )
 
@@ -136,6 +157,7 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "report": report,
             "findings": findings,
             "can_edit": version.rank >= Rank.EDITOR,
+            "job_token": uuid.uuid4().hex,
         },
     )
 
@@ -192,6 +214,7 @@ def version_compare(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "other": other,
             "diff": diff,
             "can_edit": version.rank >= Rank.EDITOR,
+            "job_token": uuid.uuid4().hex,
         },
     )
 
@@ -200,6 +223,11 @@ def version_compare(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
 @require_POST
 def version_duplicate_page(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     version = _editable_version(request, dataset_id, version_id)
+    size = version_duplicate_size(version=version)
+    if size > sync_limit():
+        return _start_job(
+            request, VERSION_DUPLICATE, version, {"name": "", "description": ""}, size
+        )
     copy = version_duplicate(version=version, user=request.user)
     messages.success(request, f"Version {version.name} duplicated as {copy.name}.")
     return redirect("seeme:version-detail", dataset_id=version.dataset_id, version_id=copy.pk)
