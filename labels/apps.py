@@ -9,4 +9,5 @@ class LabelsConfig(AppConfig):
     def ready(self) -> None:
         # The label services' job kinds (version duplicate, split assign and move,
         # reconcile): web processes and workers must know the same kinds.
+        import labels.archive.jobs  # large archive imports
         import labels.jobs  # noqa: F401

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labels.views import annotate, exports
+from labels.views import annotate, archives, exports
 
 app_name = "labels"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path(ITEM + "move/", annotate.item_move, name="item-move"),
     path(ITEM + "state/", annotate.item_state, name="item-state"),
     path(VERSION + "items/bulk/", annotate.items_bulk, name="items-bulk"),
+    path(VERSION + "import/", archives.archive_import, name="archive-import"),
 ]

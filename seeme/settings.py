@@ -348,9 +348,13 @@ SEEME_SYNC_LIMIT = int(os.environ.get("SEEME_SYNC_LIMIT", "20000"))
 SEEME_JOB_HEARTBEAT_SECONDS = float(os.environ.get("SEEME_JOB_HEARTBEAT_SECONDS", "5"))
 SEEME_JOB_LEASE_SECONDS = float(os.environ.get("SEEME_JOB_LEASE_SECONDS", "120"))
 SEEME_JOB_MAX_ATTEMPTS = int(os.environ.get("SEEME_JOB_MAX_ATTEMPTS", "3"))
+
 # Whole-version zip imports (labels/archive): the limits every archive is checked against
 # before anything of it is read into the database.
 SEEME_ARCHIVE_MAX_ENTRIES = int(os.environ.get("SEEME_ARCHIVE_MAX_ENTRIES", "250000"))
 SEEME_ARCHIVE_MAX_UNPACKED_MB = int(os.environ.get("SEEME_ARCHIVE_MAX_UNPACKED_MB", "4096"))
 SEEME_ARCHIVE_MAX_RATIO = int(os.environ.get("SEEME_ARCHIVE_MAX_RATIO", "200"))
 SEEME_ARCHIVE_MAX_DOCUMENT_MB = int(os.environ.get("SEEME_ARCHIVE_MAX_DOCUMENT_MB", "256"))
+# An archive with more files than SEEME_SYNC_LIMIT, or more unpacked MB than this, is
+# imported by a job (the upload answers 202 with it); smaller ones in the request.
+SEEME_ARCHIVE_SYNC_MB = int(os.environ.get("SEEME_ARCHIVE_SYNC_MB", "100"))

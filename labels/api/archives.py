@@ -13,13 +13,17 @@ from rest_framework.response import Response
 
 from labels.archive import FORMATS, SafeArchive, detect_format
 from labels.archive.export import EXPORT_FORMATS, export_zip
+from labels.archive.jobs import ARCHIVE_IMPORT, runs_as_job
 from labels.archive.plan import ArchiveRejected
 from labels.archive.rows import ExportScope
 from labels.archive.safety import limits
+from labels.archive.staging import stage
 from labels.models import Label
 from labels.services.imports import plan_for_version, plan_summary, version_import
+from seeme.api.jobs import JobSerializer, job_response
 from seeme.api.scoping import EDIT, ERROR, READ, VersionChildMixin, path_uuid
 from seeme.api.serializers import VersionSerializer
+from seeme.jobs.services import enqueue_job
 from seeme.models import ContentType, Version
 from splits.models import DatasetSplit
 
@@ -92,6 +96,7 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
         ],
         responses={
             200: OpenApiResponse(VersionSerializer, "The version (dry run: the report)"),
+            202: OpenApiResponse(JobSerializer, "A large archive: the job importing it"),
             400: ERROR,
             403: ERROR,
             404: ERROR,
@@ -100,7 +105,8 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
     def upload(self, request, *args, **kwargs):
         """Import a zip into this version: splits and labels by name (created when
         missing), every item with its memberships and annotations, all or nothing. The
-        format is the path's, else detected from the archive's root files."""
+        format is the path's, else detected from the archive's root files. An archive past
+        SEEME_SYNC_LIMIT files (or SEEME_ARCHIVE_SYNC_MB) is imported by a job: 202."""
         params = UploadParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         version = self.scoped_version
@@ -108,6 +114,8 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
         archive = SafeArchive.open(upload)
         try:
             fmt = kwargs.get("archive_format") or detect_format(archive)
+            if fmt in FORMATS and not archive.problems and runs_as_job(archive):
+                return self._start_job(version, upload, fmt, params.validated_data["dry_run"])
             plan = plan_for_version(version=version, archive=archive, fmt=fmt)
             if params.validated_data["dry_run"]:
                 report = plan_summary(version=version, plan=plan)
@@ -121,6 +129,26 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
         finally:
             archive.close()
         return Response(version_json(version))
+
+    def _start_job(self, version: Version, upload, fmt: str, dry_run: bool) -> Response:
+        """A large archive: kept by its hash and imported (or dry-run) by a job; 202."""
+        sha256 = stage(upload)
+        job = enqueue_job(
+            ARCHIVE_IMPORT,
+            dataset=version.dataset,
+            user=self.request.user,
+            params={
+                "version_id": str(version.pk),
+                "sha256": sha256,
+                "format": fmt,
+                "dry_run": dry_run,
+            },
+            message="Queued",
+            idempotency_key=self.request.headers.get("Idempotency-Key", ""),
+        )
+        response = job_response(job, status.HTTP_202_ACCEPTED)
+        response["Location"] = JobSerializer(job).data["url"]
+        return response
 
     @extend_schema(
         parameters=[

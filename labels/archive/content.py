@@ -2,6 +2,7 @@
 check an uploaded item file passes): images must decode within the pixel limit, text must
 be UTF-8, anything scriptable or of no accepted type is refused."""
 
+import io
 import shutil
 import tempfile
 import zipfile
@@ -15,6 +16,7 @@ from seeme.exceptions import FileRefused
 from seeme.filetypes import detect
 
 SPOOL = 8 << 20
+SMALL = 1 << 20
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff"}
 
 
@@ -27,8 +29,10 @@ def extension_of(name: str) -> str:
 def spooled(archive: SafeArchive, entry: Entry) -> IO[bytes]:
     """A seekable copy of the entry (in memory when small, else a temporary file); the
     caller closes it."""
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)
     with archive.open_entry(entry) as stream:
+        if entry.size <= SMALL:  # most entries: one read, no temporary file machinery
+            return io.BytesIO(stream.read())
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)
         shutil.copyfileobj(stream, spool, 1 << 16)
     spool.seek(0)
     return spool
