@@ -36,9 +36,14 @@ def chromium():
             browser.close()
 
 
-def new_page(chromium, live_server, *, javascript: bool) -> Page:
+def new_page(chromium, live_server, *, javascript: bool, bypass_csp: bool = False) -> Page:
+    """``bypass_csp`` lets a test inject its own tools (axe-core) into our pages; the policy
+    itself is tested by tests/security/test_csp_browser.py."""
     context = chromium.new_context(
-        viewport=LAPTOP, base_url=live_server.url, java_script_enabled=javascript
+        viewport=LAPTOP,
+        base_url=live_server.url,
+        java_script_enabled=javascript,
+        bypass_csp=bypass_csp,
     )
     context.set_default_timeout(10_000)
     return context.new_page()
