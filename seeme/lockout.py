@@ -4,6 +4,8 @@ message on the pages). Settings: ``AXES_*`` in ``seeme/settings.py``, documented
 README (``SEEME_LOGIN_FAILURE_LIMIT``, ``SEEME_LOGIN_COOLOFF_MINUTES``, ``SEEME_BEHIND_PROXY``).
 """
 
+import ipaddress
+
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,16 +23,22 @@ class AxesBackend(AxesStandaloneBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str | None:
     """The client's address: ``REMOTE_ADDR``, or behind our own reverse proxy
     (``SEEME_BEHIND_PROXY``) the last ``X-Forwarded-For`` entry, the one the proxy added
-    (earlier entries are whatever the client sent and cannot be trusted)."""
+    (earlier entries are whatever the client sent and cannot be trusted). None when there is
+    no valid address (a request built in code): axes stores the address in an inet column,
+    which refuses anything else on PostgreSQL."""
+    candidates = [request.META.get("REMOTE_ADDR", "")]
     if settings.SEEME_BEHIND_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+        candidates.insert(0, forwarded.split(",")[-1].strip())
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
 
 
 def cooloff_seconds() -> int:

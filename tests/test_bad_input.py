@@ -626,3 +626,19 @@ def test_nul_in_the_sign_in_form_is_a_form_error(db):
     response = Client().post(reverse("login"), {"username": "a\x00b", "password": "x"})
     assert response.status_code == 200
     assert b"Null characters are not allowed" in response.content
+
+
+@pytest.mark.parametrize("field", ["ratios", "separator", "seed"])
+def test_nul_in_a_page_form_is_a_form_error(user, ids, field):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    url = tool_url("tools:split-assign", ids)
+    data = {"ratios": "train=0.8,valid=0.1,test=0.1", "scope": "all", "separator": "_"}
+    data |= {"seed": "s", field: data.get(field, "s") + "\x00", "action": "apply"}
+    before = db_snapshot()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert b"Null characters are not allowed" in response.content
+    assert db_snapshot() == before

@@ -146,3 +146,20 @@ def test_authenticate_without_a_request_still_works():
     user = UserFactory()
     assert Client().login(username=user.username, password=PASSWORD)
     assert not Client().login(username=user.username, password="wrong")
+
+
+def test_a_request_without_a_valid_address_is_still_answered(settings):
+    """force_login (a request built in code) and a garbled forwarded address: no address is
+    stored (an inet column on PostgreSQL refuses anything else), no 500."""
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    assert client.get(reverse("seeme:dataset-list")).status_code == 200
+    settings.SEEME_BEHIND_PROXY = True
+    response = APIClient(REMOTE_ADDR="10.1.1.1").post(
+        reverse("login-api"),
+        {"username": user.username, "password": "wrong"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="not-an-address",
+    )
+    assert response.status_code == 401
