@@ -331,3 +331,16 @@ def test_the_size_limit_stops_reading_the_part(api, item, settings, monkeypatch)
     response = upload(api, item, b"x" * (3 * 2**20), "big.txt", "text/plain")
     assert response.status_code == 413
     assert max(seen) < 2 * 2**20  # stopped early
+
+
+def test_split_health_finds_the_same_picture_uploaded_to_two_splits(api, version, splits):
+    from labels.reports import split_health
+
+    train = ItemFactory(dataset_version=version, splits=[splits["train"]], name="a.jpg")
+    test = ItemFactory(dataset_version=version, splits=[splits["test"]], name="copy of a.jpg")
+    other = ItemFactory(dataset_version=version, splits=[splits["valid"]], name="b.jpg")
+    upload(api, train, samples.jpeg())
+    upload(api, test, samples.jpeg())
+    upload(api, other, samples.png())
+    dups = [f for f in split_health(version=version).findings if f.kind == "duplicates"]
+    assert [set(f.item_ids) for f in dups] == [{train.pk, test.pk}]
