@@ -243,8 +243,11 @@ def open_blob_thumbnail(blob: Blob) -> File:
         return storage.open(name, "rb")
     except FileNotFoundError:
         pass
-    with storage.open(blob_name(blob.sha256), "rb") as original:
-        data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
+    try:
+        with storage.open(blob_name(blob.sha256), "rb") as original:
+            data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise FileRefused("no_thumbnail", f"No thumbnail can be made of this image: {exc}") from exc
     _save_as(storage, name, io.BytesIO(data))
     return storage.open(name, "rb")
 
