@@ -136,10 +136,10 @@ def _ensure_stored(sha256: str, fileobj: BinaryIO) -> None:
         _save_as(storage, name, fileobj)
 
 
-@atomic_write
 def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> None:
-    """The blob row, locked for the rest of the caller's transaction (so ``gc_files`` cannot
-    remove it before the caller refers to it), and its bytes in storage.
+    """The blob row, locked for the rest of the caller's transaction (so ``gc_files``
+    cannot remove it before the caller refers to it), and its bytes in storage. Runs in
+    the caller's transaction (``store_blob`` gives it one).
 
     One UPDATE when the blob is known (it locks the row and restarts the grace period),
     else an INSERT that a concurrent store of the same bytes may win (then UPDATE again)."""
@@ -171,10 +171,13 @@ def store_blob(fileobj) -> BlobInfo:
     anything is written. Idempotent: storing the same bytes again only touches the row.
     Runs in the caller's transaction when there is one, else in its own.
     """
-    raw = _seekable(fileobj)
+    return _checked_store(_seekable(fileobj), atomic_write(_store))
+
+
+def _checked_store(raw: BinaryIO, store) -> BlobInfo:
     sha256, size = _hash(raw)
     ftype = detect(raw, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
-    _store(sha256, size, ftype, raw)
+    store(sha256, size, ftype, raw)
     return BlobInfo(
         sha256, size, ftype.kind, ftype.extension, ftype.content_type, ftype.width, ftype.height
     )
@@ -198,7 +201,7 @@ def attach_item_file(item: Item, fileobj, filename: str | None = None) -> Item:
     file the item had before stays stored until ``gc_files`` finds it unreferenced.
     """
     raw = _seekable(fileobj)
-    info = store_blob(raw)
+    info = _checked_store(raw, _store)  # in this transaction: no savepoint
     current = Item.objects.select_for_update(no_key=True).filter(pk=item.pk).first()
     if current is None:
         raise NotFound("No such item.")
@@ -243,8 +246,11 @@ def open_blob_thumbnail(blob: Blob) -> File:
         return storage.open(name, "rb")
     except FileNotFoundError:
         pass
-    with storage.open(blob_name(blob.sha256), "rb") as original:
-        data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
+    try:
+        with storage.open(blob_name(blob.sha256), "rb") as original:
+            data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise FileRefused("no_thumbnail", f"No thumbnail can be made of this image: {exc}") from exc
     _save_as(storage, name, io.BytesIO(data))
     return storage.open(name, "rb")
 

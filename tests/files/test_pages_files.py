@@ -171,3 +171,18 @@ def test_demo_pictures_match_their_labels():
                 centre,
                 expected,
             )
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_an_older_demo_its_pictures():
+    call_command("seed_demo", items=6, stdout=io.StringIO())
+    version = Dataset.objects.get(name="Pets (demo)").versions.get()
+    Item.objects.filter(dataset_version=version).update(file=None, content_hash="")
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Gave 6 demo items their pictures" in out.getvalue()
+    items = Item.objects.filter(dataset_version=version)
+    assert items.count() == 6 and not items.filter(file__isnull=True).exists()
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "Gave" not in again.getvalue()

@@ -8,9 +8,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from labels import services as label_services
+from labels.models import Annotation
+from labels.regions import region_box
 from seeme.demo_pictures import Shape, picture, random_box
 from seeme.files import attach_item_file
-from seeme.models import ContentType, Dataset
+from seeme.models import ContentType, Dataset, Item
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -40,9 +42,14 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
-        if not Dataset.objects.filter(owner=user, name=DATASET_NAME).exists():
+        existing = Dataset.objects.filter(owner=user, name=DATASET_NAME).first()
+        if existing is None:
             self._create_dataset(user, items, random.Random(seed))
             self.stdout.write(self.style.SUCCESS(f"Created the demo dataset {DATASET_NAME!r}."))
+        else:
+            added = self._add_missing_pictures(existing, random.Random(seed))
+            if added:
+                self.stdout.write(self.style.SUCCESS(f"Gave {added} demo items their pictures."))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo login: username {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r} "
@@ -105,3 +112,29 @@ class Command(BaseCommand):
                     split_id=split.pk,
                     coordinates=json.dumps(list(region[1])),
                 )
+
+    def _add_missing_pictures(self, dataset, rng: random.Random) -> int:
+        """A demo loaded before items had files: draw each item's labels (its first whole-item
+        label big, its regions in their boxes) and attach the picture."""
+        added = 0
+        for version in dataset.versions.all():
+            labels = {label.pk: label for label in version.labels.order_by("index")}
+            order = list(labels)
+            for item in Item.objects.filter(dataset_version=version, file__isnull=True):
+                annotations = list(Annotation.objects.filter(item=item).order_by("created_at"))
+                whole = [a.label_id for a in annotations if not a.coordinates] or order[:1]
+                shapes = [
+                    Shape(order.index(label_id), labels[label_id].color, random_box(rng))
+                    for label_id in whole[:1]
+                ]
+                for a in annotations:
+                    box = region_box(a.coordinates, 1000, 1000)
+                    if box is not None:
+                        relative = (box.x / 1000, box.y / 1000)
+                        end = ((box.x + box.width) / 1000, (box.y + box.height) / 1000)
+                        color = labels[a.label_id].color
+                        shapes.append(Shape(order.index(a.label_id), color, (*relative, *end)))
+                data = picture(shapes, seed=item.created_at.microsecond + added)
+                attach_item_file(item, io.BytesIO(data), filename=item.name or None)
+                added += 1
+        return added
