@@ -56,3 +56,21 @@ def test_health_page_names_findings_shows_severity_and_takes_thresholds(world, u
     assert "share_imbalance" not in kinds(loose)
     bad = client.get(url, {"share_threshold": "7"}).content.decode()
     assert 'aria-invalid="true"' in bad and "not valid" in bad
+
+
+def test_admin_statistics_show_separators(world):
+    from tests.factories import UserFactory
+
+    train, cat = world.splits["train"], world.labels["cat"]
+    items_bulk_create(
+        version=world.version,
+        user=None,
+        items=[
+            NewItem(name=f"n-{i}", split_ids=(train.pk,), annotations=((train.pk, cat.pk, ""),))
+            for i in range(1000)
+        ],
+    )
+    staff = page_client(UserFactory(is_staff=True, is_superuser=True))
+    html = staff.get("/admin/labels/labelstat/").content.decode()
+    assert '<td class="field-items">1,002</td>' in html  # cat in train: a, b and the new ones
+    assert "1002" not in html

@@ -275,3 +275,22 @@ def test_states_list_takes_the_same_queries_for_1_and_n_rows(
     with django_assert_max_num_queries(4):
         answer = api.get(states_url(version))
     assert len(answer.json()) == rows
+
+
+@pytest.mark.parametrize("header", ['"x"', "1.5", '"-1"'])
+def test_malformed_if_match_on_state_is_a_400(api, version, item, header):
+    answer = api.put(state_url(version, item), {"state": "a"}, format="json", HTTP_IF_MATCH=header)
+    assert answer.status_code == 400
+    assert "If-Match" in answer.json()["errors"]
+    assert not ItemState.objects.exists()
+
+
+def test_weak_and_star_if_match_on_state(api, version, item):
+    assert (
+        api.put(
+            state_url(version, item), {"state": "a"}, format="json", HTTP_IF_MATCH="*"
+        ).status_code
+        == 200
+    )
+    answer = api.put(state_url(version, item), {"state": "b"}, format="json", HTTP_IF_MATCH='W/"1"')
+    assert answer.status_code == 200 and answer.json()["version"] == 2
