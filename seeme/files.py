@@ -28,7 +28,6 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -120,25 +119,35 @@ def _hash(fileobj: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _save_as(storage: Storage, name: str, fileobj) -> None:
+    """Save under exactly ``name``. A storage that finds the name taken meanwhile (a
+    concurrent save of the same content: names are hashes) saves under another name;
+    that copy is dropped."""
+    fileobj.seek(0)
+    saved = storage.save(name, File(fileobj))
+    if saved != name:
+        storage.delete(saved)
+
+
 def _ensure_stored(sha256: str, fileobj: BinaryIO) -> None:
     storage = file_storage()
     name = blob_name(sha256)
     if not storage.exists(name):
-        fileobj.seek(0)
-        saved = storage.save(name, File(fileobj))
-        if saved != name:  # pragma: no cover - a storage that renames would break addressing
-            raise RuntimeError(f"storage saved {name} as {saved}")
+        _save_as(storage, name, fileobj)
 
 
 @atomic_write
-def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> Blob:
+def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> None:
     """The blob row, locked for the rest of the caller's transaction (so ``gc_files`` cannot
-    remove it before the caller refers to it), and its bytes in storage."""
-    blob = Blob.objects.select_for_update().filter(pk=sha256).first()
-    if blob is None:
-        try:
-            with transaction.atomic():
-                blob = Blob.objects.create(
+    remove it before the caller refers to it), and its bytes in storage.
+
+    One UPDATE when the blob is known (it locks the row and restarts the grace period),
+    else an INSERT that a concurrent store of the same bytes may win (then UPDATE again)."""
+    touched = Blob.objects.filter(pk=sha256).update(updated_at=timezone.now())
+    if not touched:
+        Blob.objects.bulk_create(
+            [
+                Blob(
                     sha256=sha256,
                     size=size,
                     kind=ftype.kind,
@@ -147,13 +156,12 @@ def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> Blob:
                     width=ftype.width,
                     height=ftype.height,
                 )
-        except IntegrityError:  # stored meanwhile by a concurrent request
-            blob = Blob.objects.select_for_update().get(pk=sha256)
-    else:
-        blob.save(update_fields=["updated_at"])  # the grace period starts again
+            ],
+            ignore_conflicts=True,
+        )
+        Blob.objects.filter(pk=sha256).update(updated_at=timezone.now())
     # Checked even for a known blob: a store that died half-way is completed here.
     _ensure_stored(sha256, fileobj)
-    return blob
 
 
 def store_blob(fileobj) -> BlobInfo:
@@ -166,8 +174,10 @@ def store_blob(fileobj) -> BlobInfo:
     raw = _seekable(fileobj)
     sha256, size = _hash(raw)
     ftype = detect(raw, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
-    blob = _store(sha256, size, ftype, raw)
-    return BlobInfo.of(blob)
+    _store(sha256, size, ftype, raw)
+    return BlobInfo(
+        sha256, size, ftype.kind, ftype.extension, ftype.content_type, ftype.width, ftype.height
+    )
 
 
 def _text_of(fileobj: BinaryIO) -> str:
@@ -221,20 +231,21 @@ def open_item_file(item: Item) -> File:
 
 
 def open_blob_thumbnail(blob: Blob) -> File:
-    """The blob's JPEG thumbnail (longest side ``SEEME_THUMBNAIL_PX``): made on first use
-    with Pillow, stored, and served from storage afterwards. InvalidInput for a non-image."""
+    """The blob's JPEG thumbnail (longest side ``SEEME_THUMBNAIL_PX``): made with Pillow on
+    first use and stored; served from storage afterwards. Writes no database row, so a GET
+    never waits for a writer. FileRefused for a non-image."""
     if blob.kind != "image":
         raise FileRefused("not_an_image", "Only image files have thumbnails.")
     px = settings.SEEME_THUMBNAIL_PX
     storage = file_storage()
     name = thumbnail_name(blob.sha256, px)
-    if blob.thumbnail_px != px:
-        if not storage.exists(name):
-            with storage.open(blob_name(blob.sha256), "rb") as original:
-                data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
-            storage.save(name, File(io.BytesIO(data)))
-        Blob.objects.filter(pk=blob.sha256).update(thumbnail_px=px)
-        blob.thumbnail_px = px
+    try:
+        return storage.open(name, "rb")
+    except FileNotFoundError:
+        pass
+    with storage.open(blob_name(blob.sha256), "rb") as original:
+        data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
+    _save_as(storage, name, io.BytesIO(data))
     return storage.open(name, "rb")
 
 
@@ -306,8 +317,18 @@ def _delete_files(sha256: str) -> None:
 
 @atomic_write
 def _collect_one(sha256: str, cutoff) -> bool:
-    """Remove one blob if, with its row locked, nothing refers to it still."""
-    if not _unreferenced(cutoff).filter(pk=sha256).select_for_update().exists():
+    """Remove one blob if, once its row is locked, nothing refers to it still.
+
+    The lock comes first and the references are read by the next statements: under READ
+    COMMITTED they then see what a store that held the lock committed (a locking statement
+    would recheck its own row, not its subqueries)."""
+    locked = Blob.objects.select_for_update().filter(pk=sha256, updated_at__lt=cutoff)
+    if not list(locked.values_list("pk", flat=True)):
+        return False
+    if (
+        Item.objects.filter(file_id=sha256).exists()
+        or Dataset.objects.filter(logo_id=sha256).exists()
+    ):
         return False
     Blob.objects.filter(pk=sha256).delete()
     # Inside the transaction, with the row lock held: a concurrent store_blob of the same

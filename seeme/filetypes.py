@@ -19,6 +19,8 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORD_STREAM = "WordDocument".encode("utf-16-le")
 CHUNK = 1 << 20
+EXIF_ORIENTATION = 0x0112
+TURNED = {5, 6, 7, 8}  # orientations that swap width and height
 
 # (Pillow format, extension, content type) of the accepted images.
 IMAGE_FORMATS = {
@@ -56,7 +58,8 @@ SCRIPTABLE_PREFIXES = (b"<!--", b"<?xml")
 @dataclass(frozen=True)
 class FileType:
     """What the bytes are: ``kind`` (image, pdf, doc, docx, text), the extension the file is
-    stored and named with, its content type; width and height for images."""
+    stored and named with, its content type; for images the width and height as shown
+    (upright: EXIF orientation applied)."""
 
     kind: str
     extension: str
@@ -91,11 +94,13 @@ def _image(fileobj: BinaryIO, max_pixels: int) -> FileType:
             fileobj.seek(0)
             with Image.open(fileobj) as img:
                 img.load()  # a truncated or corrupt image fails here
+                if img.getexif().get(EXIF_ORIENTATION) in TURNED:
+                    width, height = height, width  # as shown: upright
     except FileRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise FileRefused("image_too_large", f"The image is too large to decode: {exc}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, RuntimeError) as exc:
         raise FileRefused("corrupt_image", f"The image could not be decoded: {exc}") from exc
     finally:
         fileobj.seek(0)

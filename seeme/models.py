@@ -61,9 +61,6 @@ class Blob(models.Model):
     content_type = models.CharField(max_length=128)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
-    thumbnail_px = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Longest side of the stored thumbnail, if one is stored."
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -47,6 +47,8 @@ ALLOWED_UPWARD = {
     "seeme.views": {"labels"},
     "seeme.api.views": {"labels", "splits"},
     "seeme.api.serializers": {"labels", "splits"},
+    # The item upload answers the item with its splits and annotations (like seeme.api.views).
+    "seeme.api.files": {"labels", "splits"},
     "seeme.templatetags": {"labels"},
     # The kernel's admin shows and edits datasets with their splits and labels.
     "seeme.admin": {"labels", "splits"},

@@ -54,6 +54,11 @@ SPEC_OPERATIONS = {
     ("DELETE", "/datasets/{dataset_id}/versions/{version_id}/annotations/{id}"),
     ("GET", "/datasets/{dataset_id}/versions/{version_id}/labels/splits/{split_id}"),
     ("GET", "/datasets/{dataset_id}/versions/{version_id}/labels/stats/splits/{split_id}"),
+    # DATA.md, item files
+    ("POST", "/datasets/{dataset_id}/versions/{version_id}/items/{id}/upload"),
+    ("GET", "/datasets/{dataset_id}/versions/{version_id}/items/{id}/download"),
+    ("POST", "/datasets/{id}/upload"),
+    ("GET", "/datasets/{id}/logo"),
 }
 PUBLIC = {("POST", "/login"), ("POST", "/register")}
 DELETE_WITH_BODY = {
@@ -222,6 +227,8 @@ def test_resource_shapes_match_the_spec(schema):
         "default_splits",
         "content_type",
         "versions",
+        "logo",
+        "has_logo",
     }
     assert fields("Version") == stamps | {
         "name",

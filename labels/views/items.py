@@ -4,6 +4,7 @@ its splits and annotations."""
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -15,8 +16,9 @@ from django.views.decorators.http import require_safe
 
 from labels.filtersets import ItemFilterSet
 from labels.models import Annotation, Label
+from labels.regions import region_box
 from labels.selectors import version_labels, version_splits
-from seeme.models import Item
+from seeme.models import ContentType, Item
 from seeme.selectors import version_for_user
 from splits.models import ItemSplit
 
@@ -63,7 +65,17 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     labels = version_labels(version=version)
     items = (
         Item.objects.filter(dataset_version=version)
-        .only("id", "name", "extension", "created_at", "dataset_version_id")
+        .select_related("file")
+        .only(
+            "id",
+            "name",
+            "extension",
+            "created_at",
+            "dataset_version_id",
+            "file__kind",
+            "file__width",
+            "file__height",
+        )
         .annotate(
             text_head=Substr("text", 1, SNIPPET_CHARS + 1),
             description_head=Substr("description", 1, SNIPPET_CHARS + 1),
@@ -112,8 +124,26 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "chosen_name": chosen.get("name") or "",
             "filtered": any(chosen.get(key) not in (None, "") for key in FILTER_PARAMS[:4]),
             "back_query": _browser_query(request),
+            "grid": version.dataset.content_type == ContentType.IMAGES,
+            "thumbnail_px": settings.SEEME_THUMBNAIL_PX,
         },
     )
+
+
+def _media(item: Item, annotations: list[Annotation]) -> dict:
+    """What the item page shows of the item's file: the image with its region boxes, or a
+    link to the document."""
+    blob = item.file
+    if blob is None:
+        return {}
+    media: dict = {"blob": blob}
+    if blob.kind == "image" and blob.width and blob.height:
+        media["boxes"] = [
+            (annotation, box)
+            for annotation in annotations
+            if (box := region_box(annotation.coordinates, blob.width, blob.height))
+        ]
+    return media
 
 
 @require_safe
@@ -121,7 +151,7 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
 def item_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, item_id: uuid.UUID):
     """One item: its fields, the splits it is in and its annotations in each."""
     version = version_for_user(request.user, dataset_id, version_id)
-    item = Item.objects.filter(pk=item_id, dataset_version=version).first()
+    item = Item.objects.select_related("file").filter(pk=item_id, dataset_version=version).first()
     if item is None:
         raise Http404("No such item.")
     splits = version_splits(version=version)
@@ -151,5 +181,6 @@ def item_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, item_id: 
             "item": item,
             "sections": sections,
             "back_url": f"{browser}?{query}" if query else browser,
+            "media": _media(item, annotations),
         },
     )

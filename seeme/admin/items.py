@@ -1,7 +1,10 @@
 """Admin of items."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from labels import services as label_services
 from labels.admin import (
@@ -65,6 +68,7 @@ class ItemAdmin(ServiceAdmin):
     show_full_result_count = False
     fields = (
         "dataset_version",
+        "file_preview",
         "name",
         "description",
         "text",
@@ -78,7 +82,15 @@ class ItemAdmin(ServiceAdmin):
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("content_hash", "revision_number", "user", "id", "created_at", "updated_at")
+    readonly_fields = (
+        "file_preview",
+        "content_hash",
+        "revision_number",
+        "user",
+        "id",
+        "created_at",
+        "updated_at",
+    )
     fixed_after_create = ("dataset_version",)
     delete_cascade = (("splits.ItemSplit", "item"), ("labels.Annotation", "item"))
 
@@ -97,6 +109,39 @@ class ItemAdmin(ServiceAdmin):
 
     def autocomplete_text(self, obj) -> str:
         return f"{obj.dataset_version} / {obj}"
+
+    @admin.display(description="file")
+    def file_preview(self, obj):
+        """The item's thumbnail (images) and a download link, through the API (access checked)."""
+        if obj is None or obj.pk is None or obj.file_id is None:
+            return "—"
+        url = reverse(
+            "item-download",
+            kwargs={
+                "dataset_id": obj.dataset_version.dataset_id,
+                "version_id": obj.dataset_version_id,
+                "pk": obj.pk,
+            },
+        )
+        blob = obj.file
+        thumb = (
+            format_html(
+                '<img src="{}?thumbnail=true" width="{}" height="{}" alt="" '
+                'style="object-fit: contain; background: #f0f2f5; display: block">',
+                url,
+                settings.SEEME_THUMBNAIL_PX,
+                settings.SEEME_THUMBNAIL_PX,
+            )
+            if blob.kind == "image"
+            else ""
+        )
+        return format_html(
+            '{}<a href="{}" download>Download {} ({} bytes)</a>',
+            thumb,
+            url,
+            blob.extension.upper(),
+            blob.size,
+        )
 
     @admin.display(description="revision", ordering="version")
     def revision_number(self, obj):

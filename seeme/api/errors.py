@@ -78,7 +78,11 @@ def exception_handler(exc, context):
         message = _first_message(errors) or DEFAULT_MESSAGES[400]
         response.data = error_body(message, errors)
     elif isinstance(exc, exceptions.ParseError):
-        response.data = error_body(f"The body is not valid JSON: {exc.detail}")
+        request = context.get("request")
+        if "multipart" in (getattr(request, "content_type", "") or ""):
+            response.data = error_body(f"The multipart body could not be read: {exc.detail}")
+        else:
+            response.data = error_body(f"The body is not valid JSON: {exc.detail}")
     else:
         detail = getattr(exc, "detail", None)
         message = str(detail) if isinstance(detail, str) and detail else None

@@ -10,6 +10,12 @@ from rest_framework.routers import SimpleRouter
 from labels.api.archives import ArchiveViewSet
 from labels.api.tools import SplitToolsViewSet
 from labels.api.views import AnnotationViewSet, LabelStatViewSet, LabelViewSet
+from seeme.api.files import (
+    DatasetLogoUploadView,
+    DatasetLogoView,
+    ItemDownloadView,
+    ItemUploadView,
+)
 from seeme.api.jobs import DatasetJobViewSet, JobViewSet
 from seeme.api.views import (
     APIKeyViewSet,
@@ -95,6 +101,20 @@ archive_routes = [
     ),
 ]
 
+# Item files and dataset logos (DATA.md "Item files").
+file_routes = [
+    re_path(
+        rf"^{VERSION}/items/(?P<pk>[^/]+)/upload/?$", ItemUploadView.as_view(), name="item-upload"
+    ),
+    re_path(
+        rf"^{VERSION}/items/(?P<pk>[^/]+)/download/?$",
+        ItemDownloadView.as_view(),
+        name="item-download",
+    ),
+    re_path(rf"^{DATASET}/upload/?$", DatasetLogoUploadView.as_view(), name="dataset-logo-upload"),
+    re_path(rf"^{DATASET}/logo/?$", DatasetLogoView.as_view(), name="dataset-logo"),
+]
+
 urlpatterns = [
     path("login", LoginView.as_view(), name="login-api"),
     path("logout", LogoutView.as_view(), name="logout-api"),
@@ -119,5 +139,6 @@ urlpatterns = [
     *tool_routes,
     *archive_routes,
     *job_routes,
+    *file_routes,
     *router.urls,
 ]

@@ -14,6 +14,7 @@ from seeme.api.fields import (
     StrictCharField,
     StringIdField,
 )
+from seeme.files import logo_filename
 from seeme.models import APIKey, ContentType, Dataset, DatasetShare, Item, Role, User, Version
 from splits.api.serializers import DatasetSplitSerializer
 
@@ -190,6 +191,11 @@ class DatasetSerializer(serializers.ModelSerializer):
     )
     user_id = StringIdField(source="owner_id")
     versions = VersionSerializer(many=True, read_only=True)
+    logo = serializers.SerializerMethodField(
+        help_text='The logo\'s file name ("<dataset id>.png"), "" without one; '
+        "GET /datasets/{id}/logo answers its bytes."
+    )
+    has_logo = serializers.SerializerMethodField()
 
     class Meta:
         model = Dataset
@@ -205,8 +211,16 @@ class DatasetSerializer(serializers.ModelSerializer):
             "default_splits",
             "content_type",
             "versions",
+            "logo",
+            "has_logo",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_logo(self, obj) -> str:
+        return logo_filename(obj)
+
+    def get_has_logo(self, obj) -> bool:
+        return obj.logo_id is not None
 
 
 class SplitRefSerializer(serializers.Serializer):

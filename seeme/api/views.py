@@ -180,12 +180,18 @@ class DatasetViewSet(DatasetAccessMixin, ServiceUpdateMixin, viewsets.ModelViewS
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
     action_ranks = {"destroy": OWN, "share": OWN, "unshare": OWN}
 
-    def get_queryset(self):
+    @staticmethod
+    def dataset_queryset(user):
+        """Datasets ``user`` may see, with what their representation reads."""
         return (
-            dataset_list_visible(user=self.request.user)
+            dataset_list_visible(user=user)
+            .select_related("logo")
             .prefetch_related(_versions_prefetch())
             .order_by("-created_at", "id")
         )
+
+    def get_queryset(self):
+        return self.dataset_queryset(self.request.user)
 
     def get_object(self):
         return self.visible_dataset(path_uuid(self.kwargs, "pk"), self.get_queryset())

@@ -191,7 +191,8 @@ def test_thumbnail_made_once_upright_and_small(item, settings):
     img = Image.open(io.BytesIO(thumb))
     assert img.format == "JPEG"
     assert img.size == (21, 64)  # upright: taller than wide, longest side 64
-    assert Blob.objects.get().thumbnail_px == 64
+    assert files.thumbnail_name(item.file_id, 64) in stored_names()
+    assert (Blob.objects.get().width, Blob.objects.get().height) == (40, 120)  # as shown
     # Served from storage afterwards, not made again.
     name = files.thumbnail_name(item.file_id, 64)
     storages["default"].delete(name)
@@ -300,3 +301,13 @@ def test_logo_png_or_jpeg_only(dataset):
         files.dataset_set_logo(dataset, io.BytesIO(samples.image_bytes("GIF")))
     dataset.refresh_from_db()
     assert dataset.logo_id == sha(samples.png())
+
+
+def test_a_concurrent_save_of_the_same_name_leaves_one_file(db):
+    """Two requests making the same thumbnail at once: the storage renames the second save;
+    that copy is dropped, the name keeps its (identical) bytes."""
+    storage = storages["default"]
+    name = files.thumbnail_name("e" * 64, 256)
+    files._save_as(storage, name, io.BytesIO(b"same"))
+    files._save_as(storage, name, io.BytesIO(b"same"))
+    assert stored_names() == [name]

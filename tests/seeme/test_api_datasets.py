@@ -32,6 +32,8 @@ DATASET_FIELDS = {
     "default_splits",
     "content_type",
     "versions",
+    "logo",
+    "has_logo",
 }
 VERSION_FIELDS = {
     "id",

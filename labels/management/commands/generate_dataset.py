@@ -1,6 +1,8 @@
 """Generate a large, realistic dataset with exact statistics (for benchmarks and demos)."""
 
+import io
 import itertools
+import json
 import random
 import time
 from datetime import timedelta
@@ -13,6 +15,8 @@ from labels import services
 from labels.assignment import RatioError, parse_ratios
 from labels.models import LabelStat
 from labels.services import NewItem
+from seeme.demo_pictures import Shape, picture, random_box
+from seeme.files import store_blob
 
 COMMON_LABELS = [
     "cat",
@@ -93,6 +97,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--chunk", type=int, default=50_000, help="Items per transaction (default 50,000)."
         )
+        parser.add_argument(
+            "--images",
+            action="store_true",
+            help="Give every item a small JPEG (Pillow) showing its labels: each label a shape "
+            "in its colour, regions where their boxes say. About 1 ms an item.",
+        )
 
     def handle(self, *args, **opts):
         self._check(opts)
@@ -119,6 +129,7 @@ class Command(BaseCommand):
             services.label_create(version=version, user=owner, name=name)
             for name in label_names(opts["labels"])
         ]
+        self.colors = {lb.pk: (n, lb.color) for n, lb in enumerate(labels)}
         self._load(
             version,
             owner,
@@ -180,12 +191,15 @@ class Command(BaseCommand):
                         annotations += self._extra(
                             rng, split, label, label_ids, label_cum, multi_label
                         )
+                number = start + offset
+                picture = self._picture(rng, number, label, annotations) if opts["images"] else ""
                 batch.append(
                     NewItem(
-                        name=f"img-{start + offset:07d}.jpg",
+                        name=f"img-{number:07d}.jpg",
                         split_ids=(split,),
                         annotations=annotations,
                         extension="jpg",
+                        file_sha256=picture,
                     )
                 )
             services.items_bulk_create(
@@ -205,11 +219,25 @@ class Command(BaseCommand):
                 whole.add(label)
                 extra.append((split, label, ""))
             else:
+                # x_min, y_min, x_max, y_max, relative (labels/regions.py)
+                x, y = rng.random() * 0.5, rng.random() * 0.5
                 box = [
-                    round(rng.random() * 0.5, 3),
-                    round(rng.random() * 0.5, 3),
-                    round(0.1 + rng.random() * 0.4, 3),
-                    round(0.1 + rng.random() * 0.4, 3),
+                    round(x, 3),
+                    round(y, 3),
+                    round(x + 0.1 + rng.random() * 0.4, 3),
+                    round(y + 0.1 + rng.random() * 0.4, 3),
                 ]
                 extra.append((split, label, str(box)))
         return tuple(extra)
+
+    def _picture(self, rng, number: int, label, annotations) -> str:
+        """Store the item's picture: its whole-item label's shape (a random label's when it
+        is unlabelled) and each region's label in its box. Returns the blob's hash."""
+        whole = [a[1] for a in annotations if not a[2]] or [label]
+        shapes = [Shape(*self.colors[whole[0]], random_box(rng))]
+        for _, region_label, coordinates in annotations:
+            if coordinates:
+                x1, y1, x2, y2 = json.loads(coordinates)
+                shapes.append(Shape(*self.colors[region_label], (x1, y1, x2, y2)))
+        data = picture(shapes, seed=number, size=(160, 120), quality=80)
+        return store_blob(io.BytesIO(data)).sha256

@@ -1,12 +1,18 @@
 """Load a small demo dataset and a demo login (idempotent); `make run` calls it."""
 
+import io
+import json
 import random
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from labels import services as label_services
-from seeme.models import ContentType, Dataset
+from labels.models import Annotation
+from labels.regions import region_box
+from seeme.demo_pictures import Shape, picture, random_box
+from seeme.files import attach_item_file
+from seeme.models import ContentType, Dataset, Item
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -15,7 +21,7 @@ LABELS = [("cat", "#4e79a7"), ("dog", "#f28e2b"), ("bird", "#59a14f"), ("rabbit"
 
 
 class Command(BaseCommand):
-    help = "Create the demo user and a small demo dataset (a few labels, three splits)."
+    help = "Create the demo user and a small demo dataset (a few labels, three splits, pictures)."
 
     def add_arguments(self, parser):
         parser.add_argument("--items", type=int, default=36)
@@ -36,9 +42,14 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
-        if not Dataset.objects.filter(owner=user, name=DATASET_NAME).exists():
+        existing = Dataset.objects.filter(owner=user, name=DATASET_NAME).first()
+        if existing is None:
             self._create_dataset(user, items, random.Random(seed))
             self.stdout.write(self.style.SUCCESS(f"Created the demo dataset {DATASET_NAME!r}."))
+        else:
+            added = self._add_missing_pictures(existing, random.Random(seed))
+            if added:
+                self.stdout.write(self.style.SUCCESS(f"Gave {added} demo items their pictures."))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo login: username {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r} "
@@ -74,23 +85,56 @@ class Command(BaseCommand):
                 description=f"Demo photo {i}",
                 split_ids=[split.pk],
             )
-            if rng.random() < 0.15:
-                continue  # left unlabelled
+            # The picture shows its label's shape in the label's colour (an unlabelled item
+            # shows one too: labelling it is the work left to do).
             label = rng.choices(labels, weights=weights)[0]
-            label_services.annotation_create(
-                version=version,
-                user=user,
-                label_id=label.pk,
-                item_id=item.pk,
-                split_id=split.pk,
-            )
-            if rng.random() < 0.2:
-                extra = rng.choice(labels)
+            shapes = [Shape(labels.index(label), label.color, random_box(rng))]
+            region = None
+            if rng.random() < 0.85:
                 label_services.annotation_create(
                     version=version,
                     user=user,
-                    label_id=extra.pk,
+                    label_id=label.pk,
                     item_id=item.pk,
                     split_id=split.pk,
-                    coordinates="[0.1, 0.1, 0.5, 0.5]",
                 )
+                if rng.random() < 0.25:
+                    extra = rng.choice(labels)
+                    region = (extra, random_box(rng, small=True))
+                    shapes.append(Shape(labels.index(extra), extra.color, region[1]))
+            attach_item_file(item, io.BytesIO(picture(shapes, seed=i)), filename=item.name)
+            if region is not None:
+                label_services.annotation_create(
+                    version=version,
+                    user=user,
+                    label_id=region[0].pk,
+                    item_id=item.pk,
+                    split_id=split.pk,
+                    coordinates=json.dumps(list(region[1])),
+                )
+
+    def _add_missing_pictures(self, dataset, rng: random.Random) -> int:
+        """A demo loaded before items had files: draw each item's labels (its first whole-item
+        label big, its regions in their boxes) and attach the picture."""
+        added = 0
+        for version in dataset.versions.all():
+            labels = {label.pk: label for label in version.labels.order_by("index")}
+            order = list(labels)
+            for item in Item.objects.filter(dataset_version=version, file__isnull=True):
+                annotations = list(Annotation.objects.filter(item=item).order_by("created_at"))
+                whole = [a.label_id for a in annotations if not a.coordinates] or order[:1]
+                shapes = [
+                    Shape(order.index(label_id), labels[label_id].color, random_box(rng))
+                    for label_id in whole[:1]
+                ]
+                for a in annotations:
+                    box = region_box(a.coordinates, 1000, 1000)
+                    if box is not None:
+                        relative = (box.x / 1000, box.y / 1000)
+                        end = ((box.x + box.width) / 1000, (box.y + box.height) / 1000)
+                        color = labels[a.label_id].color
+                        shapes.append(Shape(order.index(a.label_id), color, (*relative, *end)))
+                data = picture(shapes, seed=item.created_at.microsecond + added)
+                attach_item_file(item, io.BytesIO(data), filename=item.name or None)
+                added += 1
+        return added
