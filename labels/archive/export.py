@@ -16,6 +16,7 @@ from labels.archive import files
 from labels.archive.plan import parse_region
 from labels.archive.rows import ExportScope, Row
 from labels.archive.stream import ZipStream, text_chunks
+from labels.regions import region_box
 
 EXPORT_FORMATS = (
     "folders",
@@ -28,6 +29,28 @@ EXPORT_FORMATS = (
     "manifest-jsonl",
 )
 Entries = Iterator[tuple[str, Iterable[bytes] | None]]
+
+
+def relative_box(coordinates: str, row: Row) -> tuple[float, float, float, float] | None:
+    """A box region as relative ``(x1, y1, x2, y2)``: read like the item page reads it
+    (``labels.regions``: JSON or separated numbers, relative or pixels of the image, clipped);
+    None for what is not a box (a span, a whole-item label, pixels of an unknown size)."""
+    width, height = files.image_size(row)
+    if width and height:
+        box = region_box(coordinates, width, height)
+        if box is None:
+            return None
+        return (
+            box.x / width,
+            box.y / height,
+            (box.x + box.width) / width,
+            (box.y + box.height) / height,
+        )
+    numbers = parse_region(coordinates)
+    if numbers is None or len(numbers) != 4 or not all(0 <= v <= 1 for v in numbers):
+        return None
+    x1, y1, x2, y2 = numbers
+    return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
 
 
 def safe_name(name: str, fallback: str) -> str:
@@ -125,8 +148,8 @@ def yolo_entries(scope: ExportScope) -> Entries:
             yield path, files.chunks(stream)
             lines = []
             for label_id, coordinates in row.annotations:
-                box = parse_region(coordinates)
-                if box is None or len(box) != 4:
+                box = relative_box(coordinates, row)
+                if box is None:
                     continue
                 x1, y1, x2, y2 = box
                 cx, cy, w, h = (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
@@ -274,8 +297,8 @@ def coco_entries(scope: ExportScope) -> Entries:
                 n += 1
                 w, h = files.image_size(row)
                 for label_id, coordinates in row.annotations:
-                    box = parse_region(coordinates)
-                    if box is None or len(box) != 4:
+                    box = relative_box(coordinates, row)
+                    if box is None:
                         continue
                     x, y = box[0] * w, box[1] * h
                     bw, bh = (box[2] - box[0]) * w, (box[3] - box[1]) * h

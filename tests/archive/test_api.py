@@ -253,3 +253,29 @@ def test_manifest_lists_every_item_with_its_file(api, version):
     assert archive.read(image["file"]) == png()
     text = next(line for line in lines if line["name"] == "c.txt")
     assert text["file"] == "" and text["labels"] == []
+
+
+def test_yolo_export_reads_pixel_boxes_like_the_item_page(api, version, splits):
+    """A box written in pixels ("x_min,y_min,x_max,y_max", as labels.regions reads it) is
+    exported relative to the image's size."""
+    from labels import services as label_services
+    from labels.models import Label
+
+    data = make_zip({"train/cat/a.png": png(size=(200, 100))})
+    assert post_zip(api, upload_url(version, "folders"), data).status_code == 200
+    item = Item.objects.get(dataset_version=version)
+    cat = Label.objects.get(version=version, name="cat")
+    version.dataset.multi_label = True
+    version.dataset.save()
+    label_services.annotation_create(
+        version=version,
+        user=None,
+        label_id=cat.pk,
+        item_id=item.pk,
+        split_id=splits["train"].pk,
+        coordinates="20,10,120,60",
+    )
+    archive = downloaded(api.get(download_url(version, format="yolo")))
+    assert archive.read(f"train/{item.pk}.txt") == b"0 0.350000 0.350000 0.500000 0.500000\n"
+    assert archive.read("obj.names") == b"cat\n"
+    assert archive.read("train.txt") == f"train/{item.pk}.png\n".encode()
