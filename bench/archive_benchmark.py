@@ -11,17 +11,17 @@
   memberships, annotations, statistics) into an empty version, committed; items/s for the
   check, the write and both; the statistics against a fresh recount; the dataset deleted.
 - ``import-jpegs``: the same with small JPEGs (every one decoded, stored by hash), then a
-  thumbnail made for each item; items/s.
-- ``export``: for each size, a dataset made by ``generate_dataset`` and, in a FRESH
-  process, its export streamed into a sink that only counts bytes; items/s and the process's
-  peak resident memory before and after the export (``ru_maxrss``), so the sizes compare.
+  thumbnail made for each item; items/s. ``--keep`` keeps the dataset (for ``export-once``).
+- ``export``: for each size, a dataset made by ``generate_dataset`` (in a subprocess) and,
+  in a FRESH process (``export-once``), its export streamed into a sink that only counts
+  bytes; items/s, the process's resident memory before the export and its peak during it
+  (``VmHWM``, reset just before), so the sizes compare.
 """
 
 import argparse
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,7 +37,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -80,7 +79,7 @@ def write_zip(target, n: int, kind: str) -> None:
                 zf.writestr(path_of(i, "jpg"), jpeg(i), compress_type=zipfile.ZIP_STORED)
 
 
-def run_import(n: int, kind: str) -> dict:
+def run_import(n: int, kind: str, keep: bool = False) -> dict:
     dataset = label_services.dataset_create(
         owner=owner(), name=f"archive bench {kind} {n}", content_type="text"
     )
@@ -119,7 +118,8 @@ def run_import(n: int, kind: str) -> dict:
         t5 = time.perf_counter()
         result["thumbnails_per_s"] = round(n / (t5 - t4))
         result["import_and_thumbnails_items_per_s"] = round(n / (t3 - t1 + t5 - t4))
-    dataset.delete()
+    if not keep:
+        dataset.delete()
     return result
 
 
@@ -128,18 +128,27 @@ class CountingSink:
         self.size = 0
 
 
+def memory_kb(field: str) -> int:
+    """A line of /proc/self/status (VmRSS: now, VmHWM: the peak since the last reset)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
 def export_once(name: str, fmt: str) -> dict:
     """In this (fresh) process: the export of dataset ``name`` streamed and counted."""
     version = Dataset.objects.get(name=name).versions.get()
     items = Item.objects.filter(dataset_version=version).count()
     connection.close()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
+    before = memory_kb("VmRSS")
     t0 = time.perf_counter()
     size = 0
     for chunk in export_zip(ExportScope.of(version), fmt):
         size += len(chunk)
     elapsed = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = memory_kb("VmHWM")
     return {
         "dataset": name,
         "format": fmt,
@@ -147,17 +156,28 @@ def export_once(name: str, fmt: str) -> dict:
         "zip_mb": round(size / 2**20, 1),
         "seconds": round(elapsed, 1),
         "items_per_s": round(items / elapsed),
-        "peak_rss_before_mb": round(before / 1024, 1),
-        "peak_rss_after_mb": round(after / 1024, 1),
-        "peak_rss_growth_mb": round((after - before) / 1024, 1),
+        "rss_before_mb": round(before / 1024, 1),
+        "peak_rss_during_mb": round(after / 1024, 1),
+        "peak_growth_mb": round((after - before) / 1024, 1),
     }
 
 
 def ensure_dataset(items: int) -> str:
+    """A ``generate_dataset`` dataset of ``items`` (made in a subprocess: this one stays small)."""
     name = f"archive export bench {items}"
     if not Dataset.objects.filter(name=name).exists():
-        call_command(
-            "generate_dataset", items=items, labels=20, name=name, owner="archive-bench", seed=1
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "manage.py"),
+                "generate_dataset",
+                f"--items={items}",
+                "--labels=20",
+                f"--name={name}",
+                "--owner=archive-bench",
+                "--seed=1",
+            ],
+            check=True,
         )
     return name
 
@@ -168,6 +188,7 @@ def main() -> None:
     for kind in ("import-text", "import-jpegs"):
         p = sub.add_parser(kind)
         p.add_argument("--n", type=int, default=10_000)
+        p.add_argument("--keep", action="store_true", help="Keep the imported dataset.")
     p = sub.add_parser("export")
     p.add_argument("--items", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--format", default="manifest")
@@ -177,9 +198,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"vendor: {connection.vendor}", file=sys.stderr)
     if args.command == "import-text":
-        print(json.dumps(run_import(args.n, "text")))
+        print(json.dumps(run_import(args.n, "text", args.keep)))
     elif args.command == "import-jpegs":
-        print(json.dumps(run_import(args.n, "jpegs")))
+        print(json.dumps(run_import(args.n, "jpegs", args.keep)))
     elif args.command == "export-once":
         print(json.dumps(export_once(args.name, args.format)))
     else:

@@ -5,6 +5,7 @@ export live in ``labels.archive`` and ``labels.services.imports``."""
 
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
+from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers, renderers, serializers, status, viewsets
@@ -21,6 +22,7 @@ from labels.archive.staging import stage
 from labels.models import Label
 from labels.services.imports import plan_for_version, plan_summary, version_import
 from seeme.api.jobs import JobSerializer, job_response
+from seeme.api.schema import SeemeAutoSchema
 from seeme.api.scoping import EDIT, ERROR, READ, VersionChildMixin, path_uuid
 from seeme.api.serializers import VersionSerializer
 from seeme.jobs.services import enqueue_job
@@ -72,8 +74,35 @@ def default_export_format(version: Version) -> str:
     return "csv" if version.dataset.content_type == ContentType.TABULAR else "folders"
 
 
+class ArchiveSchema(SeemeAutoSchema):
+    """The ``{archive_format}`` of ``…/upload/{archive_format}`` names a format, not a row;
+    the routes with and without it (and ``{split_id}``) get their own operation ids."""
+
+    def get_operation_id(self):
+        operation_id = super().get_operation_id()
+        for variable in ("archive_format", "split_id"):
+            if "{" + variable + "}" in self.path:
+                operation_id += "_" + variable.split("_")[-1]
+        return operation_id
+
+    def _resolve_path_parameters(self, variables):
+        params = super()._resolve_path_parameters([v for v in variables if v != "archive_format"])
+        if "archive_format" in variables:
+            params.append(
+                build_parameter_type(
+                    name="archive_format",
+                    location=OpenApiParameter.PATH,
+                    schema={"type": "string", "enum": list(FORMATS)},
+                    description="The archive's format; an unknown one answers 400.",
+                )
+            )
+        return params
+
+
 class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
     """Import and export of whole versions as zip archives (SeeMe's dataset formats)."""
+
+    schema = ArchiveSchema()
 
     parser_classes = [parsers.MultiPartParser]
     action_ranks = {"upload": EDIT, "download": READ}
@@ -90,10 +119,7 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
                 "required": ["file"],
             }
         },
-        parameters=[
-            UploadParams,
-            OpenApiParameter("archive_format", str, OpenApiParameter.PATH, enum=list(FORMATS)),
-        ],
+        parameters=[UploadParams],
         responses={
             200: OpenApiResponse(VersionSerializer, "The version (dry run: the report)"),
             202: OpenApiResponse(JobSerializer, "A large archive: the job importing it"),
@@ -151,10 +177,7 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
         return response
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("format", str, enum=list(EXPORT_FORMATS)),
-            OpenApiParameter("split_id", OpenApiTypes.UUID, OpenApiParameter.PATH, required=False),
-        ],
+        parameters=[OpenApiParameter("format", str, enum=list(EXPORT_FORMATS))],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, "The zip"),
             400: ERROR,

@@ -10,13 +10,13 @@ them). Names that cannot be paths (``/``, control characters, empty) are made sa
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 
 from labels.archive import files
 from labels.archive.plan import parse_region
 from labels.archive.rows import ExportScope, Row
 from labels.archive.stream import ZipStream, text_chunks
+from labels.regions import region_box
 
 EXPORT_FORMATS = (
     "folders",
@@ -29,6 +29,28 @@ EXPORT_FORMATS = (
     "manifest-jsonl",
 )
 Entries = Iterator[tuple[str, Iterable[bytes] | None]]
+
+
+def relative_box(coordinates: str, row: Row) -> tuple[float, float, float, float] | None:
+    """A box region as relative ``(x1, y1, x2, y2)``: read like the item page reads it
+    (``labels.regions``: JSON or separated numbers, relative or pixels of the image, clipped);
+    None for what is not a box (a span, a whole-item label, pixels of an unknown size)."""
+    width, height = files.image_size(row)
+    if width and height:
+        box = region_box(coordinates, width, height)
+        if box is None:
+            return None
+        return (
+            box.x / width,
+            box.y / height,
+            (box.x + box.width) / width,
+            (box.y + box.height) / height,
+        )
+    numbers = parse_region(coordinates)
+    if numbers is None or len(numbers) != 4 or not all(0 <= v <= 1 for v in numbers):
+        return None
+    x1, y1, x2, y2 = numbers
+    return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
 
 
 def safe_name(name: str, fallback: str) -> str:
@@ -126,8 +148,8 @@ def yolo_entries(scope: ExportScope) -> Entries:
             yield path, files.chunks(stream)
             lines = []
             for label_id, coordinates in row.annotations:
-                box = parse_region(coordinates)
-                if box is None or len(box) != 4:
+                box = relative_box(coordinates, row)
+                if box is None:
                     continue
                 x1, y1, x2, y2 = box
                 cx, cy, w, h = (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
@@ -241,60 +263,55 @@ def spacy_entries(scope: ExportScope) -> Entries:
 
 def coco_entries(scope: ExportScope) -> Entries:
     """Per split ``annotations/<split>.json`` (COCO: images, annotations in pixels,
-    categories numbered from 1 in label order) and the images under ``images/<split>/``."""
+    categories numbered from 1 in label order) and the images under ``images/<split>/``.
+    Image ids count the split's items with a file, in the same order in every pass, so
+    nothing per item is held in memory."""
     categories = [{"id": n, "name": lb.name} for n, lb in enumerate(scope.labels, start=1)]
     category = {label.pk: n for n, label in enumerate(scope.labels, start=1)}
     for split in scope.splits:
         top = safe_name(split.name, str(split.pk))
-        sizes: dict[uuid.UUID, tuple[int, int]] = {}
+
+        def image_path(row: Row, top=top) -> str:
+            return f"images/{top}/{row.item_id}.{row.extension or 'jpg'}"
+
         for row in scope.rows(split):
             stream = files.open_file(row)
-            if stream is None:
-                continue
-            sizes[row.item_id] = files.image_size(row)
-            yield f"images/{top}/{row.item_id}.{row.extension or 'jpg'}", files.chunks(stream)
+            if stream is not None:
+                yield image_path(row), files.chunks(stream)
 
-        def document(split=split, top=top, sizes=sizes) -> Iterator[str]:
+        def document(split=split, image_path=image_path) -> Iterator[str]:
             yield '{"images": ['
-            ids: dict[uuid.UUID, int] = {}
-            for row in scope.rows(split):
-                if row.item_id not in sizes:
-                    continue
-                ids[row.item_id] = len(ids) + 1
-                w, h = sizes[row.item_id]
-                image = {
-                    "id": ids[row.item_id],
-                    "file_name": f"images/{top}/{row.item_id}.{row.extension or 'jpg'}",
-                    "width": w,
-                    "height": h,
-                }
-                yield ("" if len(ids) == 1 else ",") + json.dumps(image)
-            yield '], "annotations": ['
             n = 0
             for row in scope.rows(split):
-                if row.item_id not in ids:
+                if not files.has_file(row):
                     continue
-                w, h = sizes[row.item_id]
+                n += 1
+                w, h = files.image_size(row)
+                image = {"id": n, "file_name": image_path(row), "width": w, "height": h}
+                yield ("" if n == 1 else ",") + json.dumps(image)
+            yield '], "annotations": ['
+            n = done = 0
+            for row in scope.rows(split):
+                if not files.has_file(row):
+                    continue
+                n += 1
+                w, h = files.image_size(row)
                 for label_id, coordinates in row.annotations:
-                    box = parse_region(coordinates)
-                    if box is None or len(box) != 4:
+                    box = relative_box(coordinates, row)
+                    if box is None:
                         continue
-                    x, y, bw, bh = (
-                        box[0] * w,
-                        box[1] * h,
-                        (box[2] - box[0]) * w,
-                        (box[3] - box[1]) * h,
-                    )
-                    n += 1
-                    ann = {
-                        "id": n,
-                        "image_id": ids[row.item_id],
+                    x, y = box[0] * w, box[1] * h
+                    bw, bh = (box[2] - box[0]) * w, (box[3] - box[1]) * h
+                    done += 1
+                    annotation = {
+                        "id": done,
+                        "image_id": n,
                         "category_id": category[label_id],
                         "bbox": [round(v, 2) for v in (x, y, bw, bh)],
                         "area": round(bw * bh, 2),
                         "iscrowd": 0,
                     }
-                    yield ("" if n == 1 else ",") + json.dumps(ann)
+                    yield ("" if done == 1 else ",") + json.dumps(annotation)
             yield '], "categories": ' + json.dumps(categories) + "}\n"
 
         yield f"annotations/{top}.json", text_chunks(document())

@@ -3,13 +3,16 @@ between a request and a job: stored under the SHA-256 of their bytes through Dja
 storage API, so what is imported is byte for byte what was validated."""
 
 import hashlib
+from datetime import timedelta
 from typing import IO
 
 from django.core.files import File
 from django.core.files.storage import storages
+from django.utils import timezone
 
 PREFIX = "archive-staging"
 CHUNK = 1 << 20
+KEEP = timedelta(days=1)
 
 
 def _name(sha256: str) -> str:
@@ -25,8 +28,24 @@ def archive_sha256(fileobj: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+def prune(max_age: timedelta = KEEP) -> int:
+    """Delete kept archives older than ``max_age`` (never imported); returns how many."""
+    storage = storages["default"]
+    try:
+        names = storage.listdir(PREFIX)[1]
+    except FileNotFoundError:
+        return 0
+    cutoff = timezone.now() - max_age
+    old = [n for n in names if storage.get_modified_time(f"{PREFIX}/{n}") < cutoff]
+    for name in old:
+        storage.delete(f"{PREFIX}/{name}")
+    return len(old)
+
+
 def stage(fileobj: IO[bytes]) -> str:
-    """Keep the archive; returns its SHA-256 (the name to open it by)."""
+    """Keep the archive; returns its SHA-256 (the name to open it by). Archives kept longer
+    than a day (checked, never imported) are deleted on the way."""
+    prune()
     sha256 = archive_sha256(fileobj)
     storage = storages["default"]
     if not storage.exists(_name(sha256)):

@@ -108,16 +108,20 @@ job_routes = [
 ]
 
 # Whole versions as zip archives (DATA.md): before the router, like the tools.
+archive_upload = ArchiveViewSet.as_view({"post": "upload"})
+archive_download = ArchiveViewSet.as_view({"get": "download"})
 archive_routes = [
+    re_path(rf"^{VERSION}/upload/?$", archive_upload, name="version-upload"),
     re_path(
-        rf"^{VERSION}/upload(?:/(?P<archive_format>[^/]+))?/?$",
-        ArchiveViewSet.as_view({"post": "upload"}),
-        name="version-upload",
+        rf"^{VERSION}/upload/(?P<archive_format>[^/]+)/?$",
+        archive_upload,
+        name="version-upload-format",
     ),
+    re_path(rf"^{VERSION}/download/?$", archive_download, name="version-download"),
     re_path(
-        rf"^{VERSION}/download(?:/(?P<split_id>[^/]+))?/?$",
-        ArchiveViewSet.as_view({"get": "download"}),
-        name="version-download",
+        rf"^{VERSION}/download/(?P<split_id>[^/]+)/?$",
+        archive_download,
+        name="version-download-split",
     ),
 ]
 

@@ -11,7 +11,7 @@ def upload_url(version, fmt: str | None = None, **query) -> str:
     kwargs = {"dataset_id": version.dataset_id, "version_id": version.pk}
     if fmt:
         kwargs["archive_format"] = fmt
-    url = reverse("version-upload", kwargs=kwargs)
+    url = reverse("version-upload-format" if fmt else "version-upload", kwargs=kwargs)
     if query:
         url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
     return url
@@ -21,7 +21,7 @@ def download_url(version, split=None, **query) -> str:
     kwargs = {"dataset_id": version.dataset_id, "version_id": version.pk}
     if split is not None:
         kwargs["split_id"] = split.pk
-    url = reverse("version-download", kwargs=kwargs)
+    url = reverse("version-download-split" if split else "version-download", kwargs=kwargs)
     if query:
         url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
     return url

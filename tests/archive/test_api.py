@@ -193,3 +193,89 @@ def test_unknown_import_format_is_400(api, version):
     response = post_zip(api, upload_url(version, "tar"), folders_zip())
     assert response.status_code == 400
     assert "unknown format" in response.json()["problems"][0]["reason"]
+
+
+@pytest.mark.parametrize("fmt", ["folders", "manifest", "csv", "yolo", "spacy-ner", "coco"])
+def test_export_queries_do_not_grow_with_the_items(user, fmt):
+    """Chunks of 2,000 items: the same number of queries for 3 items and for 40."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from labels.archive.export import export_zip
+    from labels.archive.rows import ExportScope
+
+    counts = []
+    for n in (3, 40):
+        version = DatasetFactory(owner=user, multi_label=True).versions.get()
+        api = client_for(user)
+        entries = {f"train/cat/{i}.txt": f"t{i}" for i in range(n)}
+        entries.update({f"valid/dog/{i}.png": png((i, 0, 0)) for i in range(n)})
+        assert post_zip(api, upload_url(version, "folders"), make_zip(entries)).status_code == 200
+        with CaptureQueriesContext(connection) as queries:
+            size = sum(len(chunk) for chunk in export_zip(ExportScope.of(version), fmt))
+        assert size > 0
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_coco_export_has_pixel_boxes(api, version):
+    data = make_zip(
+        {
+            "obj.names": "car\nbike\n",
+            "train.txt": "train/1.png\ntrain/2.png\n",
+            "train/1.png": png(size=(200, 100)),
+            "train/1.txt": "1 0.5 0.5 0.5 0.5\n",
+            "train/2.png": png((0, 0, 0), size=(10, 10)),
+        }
+    )
+    assert post_zip(api, upload_url(version, "yolo"), data).status_code == 200
+    archive = downloaded(api.get(download_url(version, format="coco")))
+    doc = json.loads(archive.read("annotations/train.json"))
+    assert [c["name"] for c in doc["categories"]] == ["car", "bike"]
+    assert [(i["id"], i["width"], i["height"]) for i in doc["images"]] == [
+        (1, 200, 100),
+        (2, 10, 10),
+    ]
+    (box,) = doc["annotations"]
+    assert box["image_id"] == 1 and box["category_id"] == 2
+    assert box["bbox"] == [50.0, 25.0, 100.0, 50.0]
+    assert archive.read(doc["images"][0]["file_name"]) == png(size=(200, 100))
+
+
+def test_manifest_lists_every_item_with_its_file(api, version):
+    post_zip(api, upload_url(version, "folders"), folders_zip())
+    archive = downloaded(api.get(download_url(version, format="manifest")))
+    lines = [json.loads(x) for x in archive.read("manifest.jsonl").decode().splitlines()]
+    rows = archive.read("manifest.csv").decode().splitlines()
+    assert len(lines) == 4 and len(rows) == 5 and rows[0].startswith("item_id,name,file")
+    image = next(line for line in lines if line["name"] == "a.png")
+    assert image["labels"] == ["cat"] and image["split"] == "train"
+    assert archive.read(image["file"]) == png()
+    text = next(line for line in lines if line["name"] == "c.txt")
+    assert text["file"] == "" and text["labels"] == []
+
+
+def test_yolo_export_reads_pixel_boxes_like_the_item_page(api, version, splits):
+    """A box written in pixels ("x_min,y_min,x_max,y_max", as labels.regions reads it) is
+    exported relative to the image's size."""
+    from labels import services as label_services
+    from labels.models import Label
+
+    data = make_zip({"train/cat/a.png": png(size=(200, 100))})
+    assert post_zip(api, upload_url(version, "folders"), data).status_code == 200
+    item = Item.objects.get(dataset_version=version)
+    cat = Label.objects.get(version=version, name="cat")
+    version.dataset.multi_label = True
+    version.dataset.save()
+    label_services.annotation_create(
+        version=version,
+        user=None,
+        label_id=cat.pk,
+        item_id=item.pk,
+        split_id=splits["train"].pk,
+        coordinates="20,10,120,60",
+    )
+    archive = downloaded(api.get(download_url(version, format="yolo")))
+    assert archive.read(f"train/{item.pk}.txt") == b"0 0.350000 0.350000 0.500000 0.500000\n"
+    assert archive.read("obj.names") == b"cat\n"
+    assert archive.read("train.txt") == f"train/{item.pk}.png\n".encode()

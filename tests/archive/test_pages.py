@@ -117,7 +117,9 @@ def test_version_and_split_pages_offer_export(browser, version, splits):
     page = browser.get(
         reverse("splits:split-detail", args=[version.dataset_id, version.pk, split.pk])
     )
-    split_download = reverse("version-download", args=[version.dataset_id, version.pk, split.pk])
+    split_download = reverse(
+        "version-download-split", args=[version.dataset_id, version.pk, split.pk]
+    )
     assert f'action="{split_download}"' in page.content.decode()
     # The form's GET works with the page's session.
     response = browser.get(split_download, {"format": "manifest-jsonl"})

@@ -112,7 +112,8 @@ def test_viewer_pages_have_no_axe_violations(chromium, live_server, site):  # no
     _, world = site
     viewer = UserFactory()
     share(world.dataset, viewer, Role.VIEWER)
-    page = new_page(chromium, live_server, javascript=True, bypass_csp=True)  # axe itself is a script
+    # axe itself is an injected script
+    page = new_page(chromium, live_server, javascript=True, bypass_csp=True)
     sign_in(page, viewer)
     found = {}
     for name in ("datasets", "version", "items", "item", "split", "health", "compare"):
