@@ -17,8 +17,10 @@ Storage names carry no extension (``blobs/ab/<sha256>``), so nothing there is ev
 by a web server as HTML; every read goes through the API, which checks access.
 """
 
+import errno
 import hashlib
 import io
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -32,10 +34,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from seeme.db import atomic_write
-from seeme.exceptions import FileRefused, FileTooLarge, NotFound
+from seeme.exceptions import FileRefused, FileTooLarge, NotFound, StorageUnavailable
 from seeme.filetypes import FileType, detect
 from seeme.models import Blob, Dataset, Item
 from seeme.thumbnails import make_thumbnail
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 LOGO_EXTENSIONS = ("png", "jpg")
@@ -124,16 +128,46 @@ def _save_as(storage: Storage, name: str, fileobj) -> None:
     concurrent save of the same content: names are hashes) saves under another name;
     that copy is dropped."""
     fileobj.seek(0)
-    saved = storage.save(name, File(fileobj))
+    try:
+        saved = storage.save(name, File(fileobj))
+    except Exception as exc:
+        # A write that failed half-way (disk full, storage gone) may leave a torn file under
+        # the final name; the blob row's lock makes this save the only one of that name, so
+        # removing it is safe. The caller's transaction then rolls the row back.
+        log.warning("storing %s failed: %r", name, exc)
+        _discard(storage, name)
+        raise StorageUnavailable(full=_is_full(exc)) from exc
     if saved != name:
         storage.delete(saved)
+
+
+def _discard(storage: Storage, name: str) -> None:
+    try:
+        if storage.exists(name):
+            storage.delete(name)
+    except Exception:  # the store is failing: gc_files --scan-storage finds leftovers
+        log.warning("could not remove the torn file %s", name)
+
+
+def _is_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _ensure_stored(sha256: str, fileobj: BinaryIO) -> None:
     storage = file_storage()
     name = blob_name(sha256)
-    if not storage.exists(name):
-        _save_as(storage, name, fileobj)
+    if storage.exists(name):
+        if storage.size(name) == _size_of(fileobj):
+            return
+        _discard(storage, name)  # torn by an earlier failed write: write it again
+    _save_as(storage, name, fileobj)
+
+
+def _size_of(fileobj: BinaryIO) -> int:
+    fileobj.seek(0, os.SEEK_END)
+    size = fileobj.tell()
+    fileobj.seek(0)
+    return size
 
 
 def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> None:
