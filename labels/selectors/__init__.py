@@ -5,9 +5,11 @@ DatasetSplit rows, never the items.
   derived from it (matrix, CSV rows, before / after counts), and the list selectors
   ``version_splits`` / ``version_labels``;
 - ``splits``: one split's rows, for the API and the split page;
-- ``recount``: fresh recounts and drift, for repair and tests.
+- ``recount``: fresh recounts and drift, for repair and tests;
+- ``counts``: bounded item counts for lists (exact up to a limit, then estimated).
 """
 
+from labels.selectors.counts import EXACT_COUNT_LIMIT, ItemCount, items_count_bounded
 from labels.selectors.recount import Counts, Drift, label_stats_drift, label_stats_recount
 from labels.selectors.splits import (
     label_stat_total_for_split,
@@ -34,6 +36,9 @@ from labels.selectors.stats import (
 
 __all__ = [
     "CSV_HEADER",
+    "EXACT_COUNT_LIMIT",
+    "ItemCount",
+    "items_count_bounded",
     "Counts",
     "CountsTable",
     "Drift",

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from labels.filtersets import ItemFilterSet
 from labels.models import Annotation, Label
 from labels.regions import region_box
-from labels.selectors import version_labels, version_splits
+from labels.selectors import counts, version_labels, version_splits
 from labels.views.controls import ITEM_STATES, STATE_NAMES, label_controls
 from labels.views.walk import FILTER_PARAMS, browser_query, ordering, sort_of
 from seeme.models import ContentType, Item, ItemState
@@ -91,8 +91,17 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     valid = filterset.is_valid()
     paginator = Paginator(filterset.qs if valid else items.none(), ITEMS_PER_PAGE)
     known = filterset.count_from_stats(version_id=version.pk) if valid else None
+    count_exact = True
     if known is not None:
         paginator.count = known  # read from a LabelStat row instead of counting the items
+    elif valid:
+        # Never COUNT a million items for a page of 24: exact up to a bound, then estimated.
+        counted = counts.items_count_bounded(
+            filterset.qs,
+            version_id=version.pk,
+            whole_version=not any(request.GET.get(key) for key in FILTER_PARAMS[:5]),
+        )
+        paginator.count, count_exact = counted.value, counted.exact
     page = paginator.get_page(request.GET.get("page"))
     chosen = filterset.form.cleaned_data if valid else {}
     split_id = chosen.get("splitId")
@@ -135,6 +144,8 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "sort": sort_of(request.GET),
             "sorts": SORT_CHOICES,
             "can_annotate": version.rank >= Rank.ANNOTATOR,
+            "count_exact": count_exact,
+            "count_limit": counts.EXACT_COUNT_LIMIT,
             "bulk_query": browser_query(request.GET),
             "grid": version.dataset.content_type == ContentType.IMAGES,
             "thumbnail_px": settings.SEEME_THUMBNAIL_PX,

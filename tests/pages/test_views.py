@@ -6,7 +6,9 @@ import io
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from labels.models import Label, LabelStat
@@ -410,6 +412,24 @@ def test_item_browser_paginates(world, user):
     assert not shown_items(first) & shown_items(second)
     assert b"Page 1 of 2" in first.content
     assert b"?name=extra&amp;page=2" in first.content
+
+
+@pytest.mark.django_db
+def test_item_browser_counts_exactly_only_up_to_a_bound(world, user, monkeypatch):
+    """Past the bound the page never counts the whole version: the unfiltered list takes
+    its size from the split totals (about), a filtered one says "more than" the bound."""
+    client = page_client(user)
+    exact = client.get(urls(world)["items"])
+    assert re.search(r"<strong>4</strong> items", exact.content.decode())
+    monkeypatch.setattr("labels.selectors.counts.EXACT_COUNT_LIMIT", 2)
+    ItemFactory(dataset_version=world.version, name="e.jpg", splits=[world.splits["train"]])
+    with CaptureQueriesContext(connection) as queries:
+        about = client.get(urls(world)["items"]).content.decode()
+    assert re.search(r"about <strong>5</strong> items", about)  # 4 in train + 1 in valid
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 3" in sql for sql in counts), counts  # bounded: 2 + 1
+    more = client.get(urls(world)["items"], {"name": "jpg"}).content.decode()
+    assert re.search(r"more than <strong>2</strong> items", more)
 
 
 @pytest.mark.django_db
