@@ -279,3 +279,38 @@ def test_yolo_export_reads_pixel_boxes_like_the_item_page(api, version, splits):
     assert archive.read(f"train/{item.pk}.txt") == b"0 0.350000 0.350000 0.500000 0.500000\n"
     assert archive.read("obj.names") == b"cat\n"
     assert archive.read("train.txt") == f"train/{item.pk}.png\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("role", "upload", "download"),
+    [
+        ("owner", 200, 200),
+        ("editor", 200, 200),
+        ("annotator", 403, 200),
+        ("viewer", 403, 200),
+        ("stranger", 404, 404),
+        ("anonymous", 401, 401),
+    ],
+)
+def test_role_matrix(version, role, upload, download):
+    from rest_framework.test import APIClient
+
+    from tests.factories import UserFactory
+
+    if role == "owner":
+        client = client_for(version.dataset.owner)
+    elif role == "anonymous":
+        client = APIClient()
+    else:
+        someone = UserFactory()
+        if role != "stranger":
+            share(version.dataset, someone, role)
+        client = client_for(someone)
+    before = db_snapshot()
+    answer = post_zip(client, upload_url(version, "folders"), make_zip({"train/a.txt": "a"}))
+    assert answer.status_code == upload
+    assert answer["Content-Type"] == "application/json"
+    if upload != 200:
+        assert db_snapshot() == before
+    assert client.get(download_url(version)).status_code == download
+    assert client.get(download_url(version, version.splits.first())).status_code == download
