@@ -205,6 +205,7 @@ def csv_entries(scope: ExportScope) -> Entries:
     }
     yield "config.json", [json.dumps(config, indent=4).encode()]
     names = scope.label_names
+    order = {label.pk: n for n, label in enumerate(scope.labels)}  # labels in index order
     tabular = _tabular(scope)
 
     def lines() -> Iterator[str]:
@@ -216,7 +217,10 @@ def csv_entries(scope: ExportScope) -> Entries:
         out.truncate()
         for row in scope.all_rows():
             fields = _row_fields(row) if tabular else {"name": row.name, "text": row.text}
-            labels = dict.fromkeys(names[label] for label, _ in row.annotations)
+            labels = [
+                names[lb]
+                for lb in sorted({lb for lb, _ in row.annotations}, key=lambda lb: order[lb])
+            ]
             split = row.split.name if row.split is not None else ""
             values = [_cell(fields.get(c, "")) for c in columns]
             writer.writerow([*values, split, separator.join(labels)])

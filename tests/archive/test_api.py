@@ -314,3 +314,19 @@ def test_role_matrix(version, role, upload, download):
         assert db_snapshot() == before
     assert client.get(download_url(version)).status_code == download
     assert client.get(download_url(version, version.splits.first())).status_code == download
+
+
+def test_csv_on_a_text_dataset_fills_name_and_text(api, user):
+    dataset = DatasetFactory(owner=user, content_type="text", multi_label=True)
+    version = dataset.versions.get()
+    rows = 'name,text,split,labels\nfirst,"hello, world",train,greeting polite\nsecond,bye,valid,\n'
+    assert post_zip(api, upload_url(version, "csv"), csv_zip(rows)).status_code == 200
+    first = Item.objects.get(dataset_version=version, name="first")
+    assert first.text == "hello, world"
+    assert stats_by_name(version)["train"]["*"] == (1, 2)
+    archive = downloaded(api.get(download_url(version, format="csv")))
+    config = json.loads(archive.read("config.json"))
+    assert config["filename"] == f"{version.pk}.csv" and config["multi_label"] is True
+    lines = archive.read(config["filename"]).decode().splitlines()
+    assert lines[0] == "name,text,split,labels"
+    assert '"hello, world",train,greeting polite' in lines[1]
