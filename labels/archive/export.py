@@ -114,7 +114,7 @@ def folders_entries(scope: ExportScope) -> Entries:
             if data is None:
                 continue
             fname = file_name(row, unique=row.name not in repeated)
-            whole = list(dict.fromkeys(names[label] for label, _ in row.annotations))
+            whole = list(dict.fromkeys(names[lb] for lb, coords in row.annotations if not coords))
             if not whole:
                 yield f"{top}/{fname}", data
                 continue

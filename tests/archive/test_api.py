@@ -320,7 +320,8 @@ def test_csv_on_a_text_dataset_fills_name_and_text(api, user):
     dataset = DatasetFactory(owner=user, content_type="text", multi_label=True)
     version = dataset.versions.get()
     rows = 'name,text,split,labels\nfirst,"hello, world",train,greeting polite\nsecond,bye,valid,\n'
-    assert post_zip(api, upload_url(version, "csv"), csv_zip(rows)).status_code == 200
+    data = csv_zip(rows, multi_label=True)
+    assert post_zip(api, upload_url(version, "csv"), data).status_code == 200
     first = Item.objects.get(dataset_version=version, name="first")
     assert first.text == "hello, world"
     assert stats_by_name(version)["train"]["*"] == (1, 2)
@@ -330,3 +331,13 @@ def test_csv_on_a_text_dataset_fills_name_and_text(api, user):
     lines = archive.read(config["filename"]).decode().splitlines()
     assert lines[0] == "name,text,split,labels"
     assert '"hello, world",train,greeting polite' in lines[1]
+
+
+def test_csv_single_label_cell_is_one_label_spaces_and_all(api, user):
+    dataset = DatasetFactory(owner=user, content_type="tabular", default_splits=False)
+    version = dataset.versions.get()
+    rows = "x,split,labels\n1,train,big cat\n2,train,big cat\n"
+    response = post_zip(api, upload_url(version, "csv"), csv_zip(rows, multi_label=False))
+    assert response.status_code == 200, response.json()
+    assert label_names(version) == ["big cat"]
+    assert stats_by_name(version)["train"]["big cat"] == (2, 2)
