@@ -341,3 +341,48 @@ def test_csv_single_label_cell_is_one_label_spaces_and_all(api, user):
     assert response.status_code == 200, response.json()
     assert label_names(version) == ["big cat"]
     assert stats_by_name(version)["train"]["big cat"] == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("entries", "fmt", "split", "label"),
+    [
+        ({"data/train/cat/1.png": png(), "data/valid/2.txt": "x"}, "folders", "train", "cat"),
+        (
+            {
+                "export/obj.names": "car\n",
+                "export/obj.data": "classes = 1\n",
+                "export/train.txt": "data/obj_train_data/1.png\n",
+                "export/obj_train_data/1.png": png(),
+                "export/obj_train_data/1.txt": "0 0.5 0.5 0.2 0.2\n",
+            },
+            "yolo",
+            "train",
+            "car",
+        ),
+        (
+            {"t/config.json": '{"filename": "d.csv"}', "t/d.csv": "a,split,labels\n1,train,y\n"},
+            "csv",
+            "train",
+            "y",
+        ),
+        ({"n/train.json": '[["Ada", {"entities": [[0, 3, "PER"]]}]]'}, "spacy-ner", "train", "PER"),
+    ],
+)
+def test_a_zipped_folder_is_read_from_inside_it(api, user, entries, fmt, split, label):
+    """``zip -r x.zip data/`` puts everything one folder down; the format is still detected
+    (the path names none) and the layout read from inside that folder. CVAT's YOLO lists
+    (``data/obj_train_data/...``) and its ``obj.data`` are understood."""
+    version = DatasetFactory(owner=user, multi_label=True).versions.get()
+    response = post_zip(api, upload_url(version), make_zip(entries))
+    assert response.status_code == 200, response.json()
+    assert stats_by_name(version)[split][label] == (1, 1)
+    assert split_names(version) >= {split}
+    assert "data" not in split_names(version)
+
+
+def test_one_split_folders_archive_is_not_mistaken_for_a_wrapper(api, user):
+    version = DatasetFactory(owner=user, multi_label=True).versions.get()
+    data = make_zip({"train/cat/1.png": png(), "train/notes.json": '{"a": 1}'})
+    assert post_zip(api, upload_url(version), data).status_code == 200
+    assert stats_by_name(version)["train"]["cat"] == (1, 1)
+    assert stats_by_name(version)["train"][""] == (1, 0)

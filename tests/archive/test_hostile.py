@@ -85,7 +85,12 @@ CASES = {
         "train/a.txt",
         "HTML",
     ),
-    "too deep": (make_zip({"train/cat/sub/a.txt": "x"}), "folders", "train/cat/sub/a.txt", "nest"),
+    "too deep": (
+        make_zip({"train/cat/sub/a.txt": "x", "valid/b.txt": "y"}),
+        "folders",
+        "train/cat/sub/a.txt",
+        "nest",
+    ),
     "binary": (make_zip({"train/a.exe": b"MZ\x90\x00\x03"}), "folders", "train/a.exe", "binary"),
     "text not utf8": (
         make_zip({"train/a.txt": b"\xff\xfe\xfa"}),
