@@ -213,3 +213,12 @@ def test_junk_from_archivers_is_skipped(api, version):
     )
     response = post_zip(api, upload_url(version, "folders"), data)
     assert response.status_code == 200, response.json()
+
+
+def test_an_upload_past_the_limit_is_a_413_read_no_further(api, version, settings):
+    settings.SEEME_ARCHIVE_MAX_UNPACKED_MB = 1
+    before = db_snapshot()
+    response = post_zip(api, upload_url(version, "folders"), b"x" * (3 << 20))
+    assert response.status_code == 413
+    assert "SEEME_ARCHIVE_MAX_UNPACKED_MB" in response.json()["message"]
+    assert db_snapshot() == before
