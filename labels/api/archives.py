@@ -181,15 +181,15 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
         return Response(version_json(version))
 
     def _start_job(self, version: Version, upload, fmt: str, dry_run: bool) -> Response:
-        """A large archive: kept by its hash and imported (or dry-run) by a job; 202."""
-        sha256 = stage(upload)
+        """A large archive: kept (staging) and imported (or dry-run) by a job; 202."""
+        key = stage(upload)
         job = enqueue_job(
             ARCHIVE_IMPORT,
             dataset=version.dataset,
             user=self.request.user,
             params={
                 "version_id": str(version.pk),
-                "sha256": sha256,
+                "archive": key,
                 "format": fmt,
                 "dry_run": dry_run,
             },
