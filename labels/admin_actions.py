@@ -1,15 +1,16 @@
 """Admin action on Version: assign items to splits by ratio, with a dry-run preview.
 
 An intermediate page asks for the ratios and options; "Preview" shows the counts before and
-after for every selected version without writing, "Assign" runs the service (one
-transaction per version; a version whose splits do not match the ratios is reported and
-left alone).
+after for every selected version without writing, "Apply" runs exactly the previewed plans
+(a signed token of the versions, the parameters and each plan's fingerprint, as on the
+Assign page; one transaction per version; a version whose splits do not match the ratios is
+reported and left alone).
 """
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from labels.forms import AssignForm, preview_rows
+from labels.forms import AssignForm, check_preview_token, preview_rows, preview_token
 from labels.services.assignment import items_assign_to_splits
 from seeme.exceptions import ServiceError
 
@@ -29,12 +30,27 @@ def assign_splits(modeladmin, request, queryset):
         },
     )
     previews = []
+    token = ""
     if submitted and form.is_valid():
         apply = request.POST["run"] == "apply"
-        for version in versions:
+        params = form.cleaned_data
+        expected: dict = {}
+        if apply:
+            try:
+                expected = check_preview_token(
+                    request.POST.get("preview_token", ""), [v.pk for v in versions], params
+                )
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+                apply = False
+        plans = {}
+        for version in versions if form.is_valid() else ():
             try:
                 result = items_assign_to_splits(
-                    version=version, dry_run=not apply, **form.cleaned_data
+                    version=version,
+                    dry_run=not apply,
+                    expect=expected.get(str(version.pk)) if apply else None,
+                    **params,
                 )
             except ServiceError as exc:
                 modeladmin.message_user(request, f"{version}: {exc.message}", messages.ERROR)
@@ -42,16 +58,19 @@ def assign_splits(modeladmin, request, queryset):
             if apply:
                 modeladmin.message_user(
                     request,
-                    f"{version}: {result.considered} item(s) assigned, "
-                    f"{result.moved} moved, {result.unchanged} unchanged.",
+                    f"{version}: {result.considered:,} item(s) assigned, "
+                    f"{result.moved:,} moved, {result.unchanged:,} unchanged.",
                     messages.SUCCESS,
                 )
             else:
+                plans[version.pk] = result.fingerprint()
                 previews.append(
                     {"version": version, "result": result, "table": preview_rows(result.as_dict())}
                 )
         if apply:
             return None  # back to the changelist, with the messages
+        if plans:
+            token = preview_token(plans, params)
     return TemplateResponse(
         request,
         "admin/labels/assign_splits.html",
@@ -62,6 +81,7 @@ def assign_splits(modeladmin, request, queryset):
             "versions": versions,
             "form": form,
             "previews": previews,
+            "preview_token": token,
             "action_name": ACTION_NAME,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         },

@@ -110,10 +110,10 @@ def grouped_bar_chart(matrix: StatsMatrix) -> GroupedBarChart | None:
             name = line.label.name if line.label else "unlabelled"
             share_text = "no items" if cell.share is None else f"{cell.share:.1f}%"
             title = (
-                f"{split.name}, {name}: {cell.item_count} items ({share_text})"
+                f"{split.name}, {name}: {cell.item_count:,} items ({share_text})"
                 if line.label is None
-                else f"{split.name}, {name}: {cell.item_count} items ({share_text}), "
-                f"{cell.annotation_count} annotations"
+                else f"{split.name}, {name}: {cell.item_count:,} items ({share_text}), "
+                f"{cell.annotation_count:,} annotations"
             )
             bars.append(
                 Bar(

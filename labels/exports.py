@@ -1,11 +1,10 @@
 """The CSV download of a version's split x label matrix, shared by the page and the API."""
 
-import csv
-
 from django.http import HttpResponse
 from django.utils.text import slugify
 
 from labels.selectors import label_stats_csv_rows
+from seeme.csvsafe import write_csv
 from seeme.models import Version
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -21,5 +20,5 @@ def label_stats_csv_response(*, version: Version) -> HttpResponse:
     """An attachment with ``label_stats_csv_rows`` of the version (three queries)."""
     response = HttpResponse(content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{csv_filename(version=version)}"'
-    csv.writer(response).writerows(label_stats_csv_rows(version_id=version.pk))
+    write_csv(response, label_stats_csv_rows(version_id=version.pk))
     return response

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import extend_schema_field
 
 from labels.models import Annotation, LabelStat
-from seeme.models import Item
+from seeme.models import Item, ItemState
 from splits.models import ItemSplit
 
 
@@ -31,8 +31,8 @@ class LenientBooleanFilter(django_filters.Filter):
 
 
 class ItemFilterSet(django_filters.FilterSet):
-    """``splitId``, ``labelId``, ``onlyUnlabelled`` (scoped to the split when one is given)
-    and ``name`` (substring)."""
+    """``splitId``, ``labelId``, ``onlyUnlabelled`` (scoped to the split when one is given),
+    ``name`` (substring) and ``state`` (the item's workflow state)."""
 
     splitId = django_filters.UUIDFilter(method="keep", label="Only items in this split")
     labelId = django_filters.UUIDFilter(method="keep", label="Only items with this label")
@@ -40,6 +40,11 @@ class ItemFilterSet(django_filters.FilterSet):
         method="keep", label="true: only items with no annotation; false: only annotated items"
     )
     name = django_filters.CharFilter(method="keep", label="Name contains")
+    state = django_filters.CharFilter(
+        method="keep",
+        max_length=64,
+        label='Only items in this workflow state ("none": items whose state was never set)',
+    )
 
     class Meta:
         model = Item
@@ -68,6 +73,13 @@ class ItemFilterSet(django_filters.FilterSet):
             queryset = queryset.filter(Exists(annotations))
         if name:
             queryset = queryset.filter(name__icontains=name)
+        state = data.get("state")
+        if state == "none":
+            queryset = queryset.filter(~Exists(ItemState.objects.filter(item=OuterRef("pk"))))
+        elif state:
+            queryset = queryset.filter(
+                Exists(ItemState.objects.filter(item=OuterRef("pk"), state=state))
+            )
         return queryset
 
     def count_from_stats(self, *, version_id) -> int | None:
@@ -79,7 +91,7 @@ class ItemFilterSet(django_filters.FilterSet):
         split_id = data.get("splitId")
         label_id = data.get("labelId")
         only_unlabelled = data.get("onlyUnlabelled")
-        if not split_id or data.get("name"):
+        if not split_id or data.get("name") or data.get("state"):
             return None
         if label_id and only_unlabelled is None:
             row = {"kind": LabelStat.Kind.LABEL, "label_id": label_id}

@@ -1,6 +1,7 @@
 """Forms of the split tools, shared by the pages and the admin action."""
 
 from django import forms
+from django.core import signing
 
 from labels.assignment import RatioError, parse_ratios
 
@@ -69,3 +70,71 @@ def preview_rows(result: dict) -> dict:
         "cells": [cell(s["before"]["items"], s["after"]["items"]) for s in splits],
     }
     return {"splits": [s["name"] for s in splits], "rows": rows, "total": total}
+
+
+class HealthThresholdsForm(forms.Form):
+    """The thresholds of the split health page (fractions 0-1, like the API's)."""
+
+    share_threshold = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Largest share gap between splits",
+        help_text="0.1 = a label may be 10 points more common in one split than another.",
+    )
+    under_represented_ratio = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Under-represented below",
+        help_text="A label with fewer items than this fraction of the largest label's.",
+    )
+    unlabelled_threshold = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Unlabelled share allowed",
+        help_text="0 = report any unlabelled item.",
+    )
+
+    def thresholds(self) -> dict:
+        """The valid, given values (the report's defaults stand in for the rest)."""
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v is not None}
+
+
+# -- Apply is the preview (issue 13) ---------------------------------------------------------
+
+PREVIEW_SALT = "seeme.splits.assign-preview"
+PREVIEW_MAX_AGE = 30 * 60  # seconds a preview may be applied after
+
+
+def preview_token(plans: dict, params: dict) -> str:
+    """A signed, timestamped token of exactly what was previewed: ``plans`` maps each
+    version id to its plan's fingerprint, ``params`` are the form's parameters. Apply
+    accepts nothing else."""
+    return signing.dumps(
+        {"plans": {str(k): v for k, v in plans.items()}, "params": params}, salt=PREVIEW_SALT
+    )
+
+
+def check_preview_token(token: str, version_ids, params: dict, max_age=None) -> dict:
+    """``{version id: previewed fingerprint}`` if ``token`` approves ``params`` on exactly
+    these versions; ValueError with the reason for the page otherwise."""
+    try:
+        data = signing.loads(
+            token or "",
+            salt=PREVIEW_SALT,
+            max_age=PREVIEW_MAX_AGE if max_age is None else max_age,
+        )
+    except signing.SignatureExpired as exc:
+        raise ValueError("The preview is too old: preview again before applying.") from exc
+    except signing.BadSignature as exc:
+        raise ValueError("Preview first: Apply writes only what a preview showed.") from exc
+    plans = data.get("plans") or {}
+    if set(plans) != {str(v) for v in version_ids} or data.get("params") != params:
+        raise ValueError(
+            "The form changed since the preview: preview again, then apply what it shows."
+        )
+    return plans

@@ -9,13 +9,16 @@ as the request would have. Imported by ``labels.apps.LabelsConfig.ready``.
 import uuid
 
 from django.conf import settings
+from django.db import transaction
 
+from labels.generate import generate_chunk
 from labels.services.assignment import items_assign_to_splits, items_move_to_split
 from labels.services.reconcile import label_stats_reconcile
 from labels.services.versions import version_duplicate
 from seeme.exceptions import NotFound
+from seeme.jobs.models import Job
 from seeme.jobs.registry import job_kind
-from seeme.jobs.services import JobRun
+from seeme.jobs.services import JobRun, enqueue_job
 from seeme.models import User, Version
 from splits.models import DatasetSplit
 
@@ -23,6 +26,7 @@ VERSION_DUPLICATE = "version_duplicate"
 SPLIT_ASSIGN = "split_assign"
 SPLIT_MOVE = "split_move"
 RECONCILE = "reconcile"
+GENERATE_DATASET = "generate_dataset"
 
 
 def sync_limit() -> int:
@@ -132,3 +136,67 @@ def run_reconcile(run: JobRun) -> dict:
         ],
         "dry_run": bool(run.params.get("dry_run", False)),
     }
+
+
+GENERATE_OPTIONS = (
+    "items",
+    "chunk",
+    "seed",
+    "zipf",
+    "multi_label",
+    "unlabelled",
+    "multi",
+    "images",
+)
+
+
+def generate_dataset_enqueue(
+    *, version: Version, owner: User, split_ids, split_cum, label_ids, opts: dict
+) -> Job:
+    """Queue the item load of a generated dataset whose splits and labels exist."""
+    return enqueue_job(
+        GENERATE_DATASET,
+        dataset=version.dataset,
+        user=owner,
+        params={
+            "version_id": str(version.pk),
+            "split_ids": [str(i) for i in split_ids],
+            "split_cum": list(split_cum),
+            "label_ids": [str(i) for i in label_ids],
+            "opts": {k: opts[k] for k in GENERATE_OPTIONS},
+        },
+        total=opts["items"],
+        message="Queued",
+    )
+
+
+@job_kind(GENERATE_DATASET, atomic=False, title="Generate a dataset")
+def run_generate_dataset(run: JobRun) -> dict:
+    """Chunk by chunk, each chunk and the job's ``done`` in one transaction: a retry resumes
+    after the last committed chunk and makes the same items (per-chunk random streams)."""
+    version = _version(run)
+    opts = run.params["opts"]
+    total, chunk = int(opts["items"]), int(opts["chunk"])
+    owner = User.objects.filter(pk=run.job.created_by_id).first()
+    base = run.job.created_at
+    start = run.job.done
+    run.progress(start, total, "Loading items")
+    while start < total:
+        run.check_cancelled()
+        size = min(chunk, total - start)
+        with transaction.atomic():
+            generate_chunk(
+                version=version,
+                owner=owner,
+                split_ids=[uuid.UUID(i) for i in run.params["split_ids"]],
+                split_cum=run.params["split_cum"],
+                label_ids=[uuid.UUID(i) for i in run.params["label_ids"]],
+                opts=opts,
+                start=start,
+                size=size,
+                base=base,
+            )
+            run.checkpoint(start + size)
+        start += size
+        run.progress(start, total, f"{start:,} of {total:,} items")
+    return {"version_id": str(version.pk), "items": total, "url": version_page(version)}

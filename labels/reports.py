@@ -6,8 +6,6 @@ recount); memberships in several splits and duplicates across splits are SQL agg
 over ItemSplit and Item.
 """
 
-import csv
-import io
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from django.db.models import Count, F, Subquery
 
 from labels.models import Label, LabelStat
 from labels.selectors.stats import version_stats
+from seeme.csvsafe import csv_text
 from seeme.models import Version
 from splits.models import DatasetSplit, ItemSplit
 
@@ -156,9 +155,9 @@ def _label_findings(labels, summaries, share_threshold, under_ratio) -> list[Fin
                         kind="under_represented",
                         severity="warning",
                         message=(
-                            f"Label {label.name!r} has {totals[label.pk]} items, "
+                            f"Label {label.name!r} has {totals[label.pk]:,} items, "
                             f"{_pct(ratio)} of the largest label {top.name!r} "
-                            f"({largest})."
+                            f"({largest:,})."
                         ),
                         label=label,
                         value=round(ratio, 6),
@@ -195,7 +194,7 @@ def _multi_split_findings(version, splits, limit) -> list[Finding]:
             Finding(
                 kind="multi_split_items",
                 severity="warning",
-                message=f"{n} item(s) are in both {first.name!r} and {second.name!r}.",
+                message=f"{n:,} item(s) are in both {first.name!r} and {second.name!r}.",
                 splits=[first, second],
                 value=float(n),
                 item_count=n,
@@ -240,7 +239,7 @@ def _duplicate_findings(version, splits, limit) -> list[Finding]:
                 kind="duplicates",
                 severity="warning",
                 message=(
-                    f"{len(groups)} group(s) of identical items ({len(items)} items) are "
+                    f"{len(groups):,} group(s) of identical items ({len(items):,} items) are "
                     f"split between {first.name!r} and {second.name!r}."
                 ),
                 splits=[first, second],
@@ -281,7 +280,7 @@ def split_health(
                     kind="unlabelled",
                     severity="info",
                     message=(
-                        f"{summary.unlabelled} of {summary.items} items of "
+                        f"{summary.unlabelled:,} of {summary.items:,} items of "
                         f"{summary.split.name!r} ({_pct(share)}) have no label."
                     ),
                     splits=[summary.split],
@@ -318,12 +317,11 @@ CSV_HEADER = [
 
 
 def split_health_csv(report: HealthReport) -> str:
-    """The findings as CSV, one row each (item ids space-separated, as many as reported)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    """The findings as CSV, one row each (item ids space-separated, as many as reported);
+    written by ``seeme.csvsafe`` (formulas neutralised)."""
+    rows: list[list] = [CSV_HEADER]
     for f in report.findings:
-        writer.writerow(
+        rows.append(
             [
                 f.kind,
                 f.severity,
@@ -336,4 +334,4 @@ def split_health_csv(report: HealthReport) -> str:
                 " ".join(str(i) for i in f.item_ids),
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)

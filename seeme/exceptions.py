@@ -62,3 +62,18 @@ class FileTooLarge(FileRefused):
             f"The file is {size} bytes; this server accepts files up to {limit} bytes "
             "(SEEME_MAX_UPLOAD_MB).",
         )
+
+
+class StorageUnavailable(FileRefused):
+    """The file store refused a write (full, read-only, unreachable): nothing was saved.
+    507 when it is full, else 503; either way the client may try again later."""
+
+    def __init__(self, full: bool) -> None:
+        super().__init__(
+            "storage_full" if full else "storage_unavailable",
+            "The file store is full: nothing was saved. Try again once space is freed."
+            if full
+            else "The file store cannot be written to right now: nothing was saved. "
+            "Try again later.",
+        )
+        self.status = 507 if full else 503

@@ -17,8 +17,10 @@ Storage names carry no extension (``blobs/ab/<sha256>``), so nothing there is ev
 by a web server as HTML; every read goes through the API, which checks access.
 """
 
+import errno
 import hashlib
 import io
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -32,10 +34,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from seeme.db import atomic_write
-from seeme.exceptions import FileRefused, FileTooLarge, NotFound
+from seeme.exceptions import FileRefused, FileTooLarge, NotFound, StorageUnavailable
 from seeme.filetypes import FileType, detect
 from seeme.models import Blob, Dataset, Item
 from seeme.thumbnails import make_thumbnail
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 LOGO_EXTENSIONS = ("png", "jpg")
@@ -124,22 +128,52 @@ def _save_as(storage: Storage, name: str, fileobj) -> None:
     concurrent save of the same content: names are hashes) saves under another name;
     that copy is dropped."""
     fileobj.seek(0)
-    saved = storage.save(name, File(fileobj))
+    try:
+        saved = storage.save(name, File(fileobj))
+    except Exception as exc:
+        # A write that failed half-way (disk full, storage gone) may leave a torn file under
+        # the final name; the blob row's lock makes this save the only one of that name, so
+        # removing it is safe. The caller's transaction then rolls the row back.
+        log.warning("storing %s failed: %r", name, exc)
+        _discard(storage, name)
+        raise StorageUnavailable(full=_is_full(exc)) from exc
     if saved != name:
         storage.delete(saved)
+
+
+def _discard(storage: Storage, name: str) -> None:
+    try:
+        if storage.exists(name):
+            storage.delete(name)
+    except Exception:  # the store is failing: gc_files --scan-storage finds leftovers
+        log.warning("could not remove the torn file %s", name)
+
+
+def _is_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _ensure_stored(sha256: str, fileobj: BinaryIO) -> None:
     storage = file_storage()
     name = blob_name(sha256)
-    if not storage.exists(name):
-        _save_as(storage, name, fileobj)
+    if storage.exists(name):
+        if storage.size(name) == _size_of(fileobj):
+            return
+        _discard(storage, name)  # torn by an earlier failed write: write it again
+    _save_as(storage, name, fileobj)
 
 
-@atomic_write
+def _size_of(fileobj: BinaryIO) -> int:
+    fileobj.seek(0, os.SEEK_END)
+    size = fileobj.tell()
+    fileobj.seek(0)
+    return size
+
+
 def _store(sha256: str, size: int, ftype: FileType, fileobj: BinaryIO) -> None:
-    """The blob row, locked for the rest of the caller's transaction (so ``gc_files`` cannot
-    remove it before the caller refers to it), and its bytes in storage.
+    """The blob row, locked for the rest of the caller's transaction (so ``gc_files``
+    cannot remove it before the caller refers to it), and its bytes in storage. Runs in
+    the caller's transaction (``store_blob`` gives it one).
 
     One UPDATE when the blob is known (it locks the row and restarts the grace period),
     else an INSERT that a concurrent store of the same bytes may win (then UPDATE again)."""
@@ -171,10 +205,13 @@ def store_blob(fileobj) -> BlobInfo:
     anything is written. Idempotent: storing the same bytes again only touches the row.
     Runs in the caller's transaction when there is one, else in its own.
     """
-    raw = _seekable(fileobj)
+    return _checked_store(_seekable(fileobj), atomic_write(_store))
+
+
+def _checked_store(raw: BinaryIO, store) -> BlobInfo:
     sha256, size = _hash(raw)
     ftype = detect(raw, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
-    _store(sha256, size, ftype, raw)
+    store(sha256, size, ftype, raw)
     return BlobInfo(
         sha256, size, ftype.kind, ftype.extension, ftype.content_type, ftype.width, ftype.height
     )
@@ -198,7 +235,7 @@ def attach_item_file(item: Item, fileobj, filename: str | None = None) -> Item:
     file the item had before stays stored until ``gc_files`` finds it unreferenced.
     """
     raw = _seekable(fileobj)
-    info = store_blob(raw)
+    info = _checked_store(raw, _store)  # in this transaction: no savepoint
     current = Item.objects.select_for_update(no_key=True).filter(pk=item.pk).first()
     if current is None:
         raise NotFound("No such item.")
@@ -243,8 +280,11 @@ def open_blob_thumbnail(blob: Blob) -> File:
         return storage.open(name, "rb")
     except FileNotFoundError:
         pass
-    with storage.open(blob_name(blob.sha256), "rb") as original:
-        data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
+    try:
+        with storage.open(blob_name(blob.sha256), "rb") as original:
+            data = make_thumbnail(original, px, max_pixels=settings.SEEME_MAX_IMAGE_PIXELS)
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise FileRefused("no_thumbnail", f"No thumbnail can be made of this image: {exc}") from exc
     _save_as(storage, name, io.BytesIO(data))
     return storage.open(name, "rb")
 

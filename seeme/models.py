@@ -238,5 +238,42 @@ class APIKey(TimeStampedModel):
         return f"{self.name or 'key'} ({self.key_prefix}…)"
 
 
+class ItemState(TimeStampedModel):
+    """The annotation-workflow state of one item (SeeMe's item state), at most one per item.
+
+    ``version`` is its own optimistic-concurrency counter (``If-Match`` on the state
+    endpoint), bumped by one on every write; an item never written has no row.
+    """
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="state")
+    dataset_version = models.ForeignKey(
+        Version, on_delete=models.CASCADE, related_name="item_states"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    state = models.CharField(max_length=64)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["dataset_version", "state"], name="itemstate_version_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__length__gt=0), name="itemstate_not_empty"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="itemstate_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.state}"
+
+
 # The job record lives in its own package (seeme/jobs/); importing it here registers it.
 import seeme.jobs.models  # noqa: E402, F401

@@ -22,8 +22,9 @@ AnyUser = User | AnonymousUser
 
 
 class Rank(enum.IntEnum):
-    """Ordered capabilities on a dataset: a rank includes every rank below it. Staff act
-    as owners."""
+    """Ordered capabilities on a dataset: a rank includes every rank below it. Superusers
+    act as owners; staff status alone gives none (it opens the admin, whose model
+    permissions govern what staff may do there)."""
 
     NONE = 0
     VIEWER = 1
@@ -42,10 +43,10 @@ class Rank(enum.IntEnum):
 
 
 def dataset_list_visible(*, user: AnyUser) -> QuerySet[Dataset]:
-    """Datasets the user owns or that are shared with them; staff see every dataset."""
+    """Datasets the user owns or that are shared with them; superusers see every dataset."""
     if not user.is_authenticated:
         return Dataset.objects.none()
-    if user.is_staff:
+    if user.is_superuser:
         return Dataset.objects.all()
     shared = DatasetShare.objects.filter(dataset=OuterRef("pk"), user=user)
     return Dataset.objects.filter(Q(owner=user) | Exists(shared))
@@ -67,17 +68,17 @@ def dataset_list_with_role(*, user: AnyUser) -> QuerySet[Dataset]:
 
 def rank_of(user: AnyUser, dataset: Dataset, share_role: str | None) -> Rank:
     """The user's rank on a dataset whose share role for them is ``share_role``."""
-    if user.is_staff or dataset.owner_id == user.pk:
+    if user.is_superuser or dataset.owner_id == user.pk:
         return Rank.OWNER
     return Rank.of_share(share_role)
 
 
 def role_label(user: AnyUser, dataset: Dataset, share_role: str | None) -> str:
     """What the user is to the dataset, as shown on a badge: owner, their share role, or
-    staff (who may do anything, like an owner, without being one)."""
+    superuser (who may do anything, like an owner, without being one)."""
     if dataset.owner_id == user.pk:
         return "owner"
-    return share_role or ("staff" if user.is_staff else "none")
+    return share_role or ("superuser" if user.is_superuser else "none")
 
 
 def _check(user: AnyUser, obj: Any, dataset: Dataset, min_rank: Rank, missing: str) -> Any:

@@ -24,11 +24,13 @@ from seeme.models import (
     Dataset,
     DatasetShare,
     Item,
+    ItemState,
     Role,
     User,
     Version,
     text_content_hash,
 )
+from seeme.roles import share_role_find
 
 KEY_PREFIX = "sm_"
 # Touch last_used_at at most this often, so reads stay reads.
@@ -97,6 +99,25 @@ def apikey_authenticate(*, raw_key: str) -> APIKey | None:
         APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+@atomic_write
+def apikey_create_for_login(*, user: User, name: str) -> tuple[APIKey, str]:
+    """A key for a login or registration: it expires after ``SEEME_LOGIN_KEY_DAYS``. The
+    user's expired keys are deleted in the same transaction, so they do not pile up."""
+    apikey_prune_expired(user=user)
+    return apikey_create(user=user, name=name, expires_in_days=settings.SEEME_LOGIN_KEY_DAYS)
+
+
+@atomic_write
+def apikey_prune_expired(*, user: User | None = None) -> int:
+    """Delete expired keys (of ``user``, or everyone's); returns how many. Revoked keys are
+    kept until they expire, so the admin still shows a recent logout."""
+    expired = APIKey.objects.filter(expires_at__lte=timezone.now())
+    if user is not None:
+        expired = expired.filter(user=user)
+    count, _ = expired.delete()
+    return count
 
 
 @atomic_write
@@ -186,12 +207,18 @@ def version_delete(*, version: Version) -> None:
 def dataset_share(*, dataset: Dataset, identifier: str, role: str) -> tuple[DatasetShare, bool]:
     """Share a dataset with the user named by username or email; returns (share, created).
 
-    Sharing again changes the role. The owner cannot be given a role on their own dataset.
+    ``role`` is a share role's id, slug or bare name (``seeme.roles``). Sharing again changes
+    the role. The owner cannot be given a role on their own dataset.
     """
-    if role not in Role.values:
+    found = share_role_find(role)
+    if found is None:
+        names = ", ".join(Role.values)
         raise InvalidInput(
-            f"Unknown role {role!r}; use one of {', '.join(Role.values)}.", {"role": ["invalid"]}
+            f"Unknown role {role!r}; use one of {names} (or a role id or slug from "
+            "GET /share-roles).",
+            {"role": ["invalid"]},
         )
+    role = found.role
     identifier = (identifier or "").strip()
     if not identifier:
         raise InvalidInput(
@@ -227,6 +254,7 @@ def dataset_unshare(*, dataset: Dataset, user_id: uuid.UUID) -> None:
 # -- items ------------------------------------------------------------------------------------
 
 ITEM_FIELDS = ("name", "description", "text", "extension", "group")
+ITEM_STATE_MAX = 64
 
 
 @atomic_write
@@ -252,6 +280,41 @@ def item_update(*, item: Item, data: dict, if_match: int | None = None) -> Item:
         current.content_hash = data["content_hash"]
     elif "text" in data or "content_hash" in data:
         current.content_hash = text_content_hash(current.text)
+    current.version += 1
+    current.save()
+    return current
+
+
+@atomic_write
+def item_state_set(
+    *, item: Item, state: str, user: User | None, if_match: int | None = None
+) -> ItemState:
+    """Set an item's workflow state, creating its state row on the first write.
+
+    Each write bumps the row's ``version`` by one (a new row starts at 1). With ``if_match``
+    (0 for "never written") the write applies only at that version, else PreconditionFailed
+    carries the current one. Locks the item row, so two first writes cannot both create.
+    """
+    state = (state or "").strip()
+    if not state or len(state) > ITEM_STATE_MAX:
+        message = f"state must be 1 to {ITEM_STATE_MAX} characters."
+        raise InvalidInput(message, {"state": [message]})
+    if not Item.objects.select_for_update(no_key=True).filter(pk=item.pk).exists():
+        raise NotFound("No such item.")
+    current = ItemState.objects.filter(item_id=item.pk).first()
+    at = current.version if current is not None else 0
+    if if_match is not None and if_match != at:
+        raise PreconditionFailed(at)
+    if current is None:
+        return ItemState.objects.create(
+            item_id=item.pk,
+            dataset_version_id=item.dataset_version_id,
+            user=user,
+            name=item.name,
+            state=state,
+        )
+    current.state = state
+    current.user = user
     current.version += 1
     current.save()
     return current

@@ -5,6 +5,7 @@ behaviour by file; everything a deployment tunes is an environment variable list
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -58,22 +59,31 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "seeme",
     "splits",
     "labels",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before anything reads the address: NUL / lone surrogates in the path or query are a 400.
+    "seeme.middleware.RefuseBadCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into our 429 answer.
+    "axes.middleware.AxesMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "seeme.urls"
@@ -99,13 +109,22 @@ TEMPLATES = [
 # timeout instead of failing half-way with "database is locked".
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Connections are kept for a minute and checked before reuse: one that died meanwhile
+    # (restart, fail-over, idle timeout) is replaced instead of failing the next request.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("SEEME_DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
+    }
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "seeme.sqlite3")),
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -117,11 +136,20 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "seeme.User"
 
+# django-axes checks the lock before the password is hashed (a locked-out attempt costs no
+# PBKDF2 round), then the model backend.
+AUTHENTICATION_BACKENDS = [
+    "seeme.lockout.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "seeme.passwords.NotBlankValidator"},
+    {"NAME": "seeme.passwords.MaximumLengthValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -179,11 +207,17 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Registration through POST /api/v1/register is open unless this says otherwise.
 SEEME_OPEN_REGISTRATION = env_bool("SEEME_OPEN_REGISTRATION", True)
+# Keys made by POST /api/v1/login and /register stop working after this many days (named keys
+# keep the expiry they were made with); expired keys are deleted at the user's next login and
+# by `manage.py prune_api_keys`.
+SEEME_LOGIN_KEY_DAYS = int(os.environ.get("SEEME_LOGIN_KEY_DAYS", "30"))
 # How many inferences one add_inferences request may carry.
 SEEME_MAX_INFERENCES = int(os.environ.get("SEEME_MAX_INFERENCES", "10000"))
 # The largest request body: 10,000 inferences with descriptions and regions pass Django's
 # default 2.5 MB, so the limit is in MB here.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SEEME_MAX_BODY_MB", "64")) * 2**20
+# JSON bodies nested deeper than this are refused with a 400 (seeme.api.parsers).
+SEEME_MAX_JSON_DEPTH = int(os.environ.get("SEEME_MAX_JSON_DEPTH", "64"))
 # Item files and logos: the largest file accepted (413 above), and the most pixels an image
 # may have (Pillow's decompression-bomb guard; a larger image is refused with a 400).
 SEEME_MAX_UPLOAD_MB = int(os.environ.get("SEEME_MAX_UPLOAD_MB", "50"))
@@ -200,7 +234,7 @@ REST_FRAMEWORK = {
         "seeme.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["seeme.api.parsers.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "seeme.api.negotiation.JSONByDefaultNegotiation",
     "EXCEPTION_HANDLER": "seeme.api.errors.exception_handler",
@@ -242,6 +276,59 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
 
+# -- login throttling (django-axes) -----------------------------------------------------------
+# All three logins (POST /api/v1/login, /login/, /admin/login/) count failures together. After
+# SEEME_LOGIN_FAILURE_LIMIT failures for one username, or from one address, further attempts are
+# refused (429; the API adds Retry-After) until SEEME_LOGIN_COOLOFF_MINUTES have passed since
+# the last failure counted; attempts during the lock do not extend it, so the real user gets
+# back in. A successful login before the limit resets the count.
+
+# Behind our own reverse proxy (TLS ends there): trust its X-Forwarded-Proto and the address it
+# appends to X-Forwarded-For. Never on a server reachable without the proxy.
+SEEME_BEHIND_PROXY = env_bool("SEEME_BEHIND_PROXY", False)
+
+AXES_FAILURE_LIMIT = int(os.environ.get("SEEME_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("SEEME_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "seeme.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "seeme.lockout.client_ip"
+AXES_VERBOSE = False
+
+# -- HTTPS and browser protections (production: see README "Production") ---------------------
+# Off by default so `make run` works over plain HTTP; the README's production environment turns
+# them on, and `manage.py check --deploy` is clean under it (tests/security/test_production.py).
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SEEME_BEHIND_PROXY:
+    # The proxy ends TLS and says so; it must overwrite (not pass on) the client's header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): pages load scripts, styles, images and fonts from our
+# own origin only (static/, vendored); no inline <script> or <style> element runs. Style
+# *attributes* stay allowed (style-src-attr): the pages set label colours and bar widths from
+# data through them, each value checked by a template filter (label_color, bar_width), and an
+# attribute can neither load anything nor run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 # -- long work (jobs; docs/architecture.md "Jobs") ----------------------------------------------
 # Django's tasks API (django-tasks backport on 5.2) with the database backend: the queue is a
 # table of the same database, so SQLite and PostgreSQL need no other service. `manage.py

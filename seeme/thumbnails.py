@@ -19,6 +19,8 @@ def make_thumbnail(fileobj: IO[bytes], px: int, *, max_pixels: int) -> bytes:
                 raise ValueError(f"image of {img.width}x{img.height} pixels is over the limit")
             img.draft("RGB", (px, px))  # JPEG: decode at a reduced scale, much faster
             upright = ImageOps.exif_transpose(img)
+            if upright.mode.startswith(("I", "F")):  # 16/32-bit greys: scale to 8 bits
+                upright = upright.convert("I").point(lambda v: v * (1 / 256)).convert("L")
             upright.thumbnail((px, px), Image.Resampling.LANCZOS)
             if upright.mode in ("RGBA", "LA") or "transparency" in upright.info:
                 rgba = upright.convert("RGBA")

@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 from labels.models import Annotation, Label, LabelStat
 from labels.selectors import label_stats_drift
 from seeme import services
-from seeme.models import APIKey, Dataset, DatasetShare, Item, User, Version
+from seeme.models import APIKey, Dataset, DatasetShare, Item, ItemState, User, Version
 from splits.models import DatasetSplit, ItemSplit
 from tests.factories import DatasetFactory, UserFactory
 
@@ -83,6 +83,7 @@ def db_snapshot() -> dict:
         Label: ("pk", "updated_at"),
         Annotation: ("pk", "updated_at"),
         LabelStat: ("pk", "annotation_count", "item_count"),
+        ItemState: ("pk", "state", "version"),
     }
     return {
         model.__name__: list(model.objects.order_by("pk").values_list(*cols))

@@ -484,3 +484,161 @@ def test_bad_if_match_header_is_400(api, ids):
         response = api.put(url, {"name": "x"}, format="json", HTTP_IF_MATCH=header)
         assert "If-Match" in assert_json_error(response, 400)["errors"], header
     assert db_snapshot() == before
+
+
+# -- hostile shapes and strings (security review: each of these was a 500) --------------------
+
+DEEP = 100_000
+LONE_SURROGATE = "a\ud800b"  # json.dumps writes the escape "\ud800": valid JSON, invalid UTF-8
+NUL = "a\x00b"
+
+
+def deep_bodies() -> list[str]:
+    return [
+        '{"name": ' + "[" * DEEP + "]" * DEEP + "}",
+        '{"a":' * DEEP + "1" + "}" * DEEP,
+        '{"name": ' + "[" * 65 + "]" * 65 + "}",  # just past the limit (64)
+    ]
+
+
+def string_leaves(value, path=()):
+    """Paths to every string in a JSON value (dict keys included, as ``("key", name)``)."""
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield (*path, ("key", k))
+            yield from string_leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from string_leaves(v, (*path, i))
+
+
+def replaced(value, path, bad: str):
+    """``value`` with the string at ``path`` replaced by ``bad`` (a key: renamed to it)."""
+    if not path:
+        return bad
+    head, *rest = path
+    if isinstance(head, tuple):  # a dict key
+        return {(bad if k == head[1] else k): v for k, v in value.items()}
+    copy = list(value) if isinstance(value, list) else dict(value)
+    copy[head] = replaced(value[head], rest, bad)
+    return copy
+
+
+@pytest.mark.parametrize("endpoint", WITH_BODY, ids=str)
+def test_deeply_nested_json_is_400(api, ids, endpoint):
+    before = db_snapshot()
+    for raw in deep_bodies():
+        body = assert_json_error(call(api, endpoint, ids, raw=raw), 400)
+        assert "nested" in body["message"]
+    assert db_snapshot() == before
+
+
+def test_deeply_nested_json_on_login_without_a_key(anon, user):
+    for raw in deep_bodies():
+        response = anon.generic("POST", reverse("login-api"), raw, content_type="")
+        assert "nested" in assert_json_error(response, 400)["message"]
+
+
+def test_nesting_under_the_limit_is_read(api, ids):
+    url = reverse("label-list", kwargs={"dataset_id": ids["dataset"], "version_id": ids["version"]})
+    raw = '{"name": "deepish", "description": "d", "x": ' + "[" * 30 + "]" * 30 + "}"
+    response = api.generic("POST", url, raw, content_type="application/json")
+    assert response.status_code == 201, response.content[:300]
+
+
+@pytest.mark.parametrize("bad", [LONE_SURROGATE, NUL], ids=["surrogate", "nul"])
+@pytest.mark.parametrize("endpoint", WITH_BODY, ids=str)
+def test_surrogates_and_nul_in_any_string_of_a_body_are_400(api, ids, endpoint, bad):
+    valid = fill(endpoint.body, ids)
+    before = db_snapshot()
+    for path in string_leaves(valid):
+        raw = json.dumps(replaced(valid, path, bad))
+        body = assert_json_error(call(api, endpoint, ids, raw=raw), 400)
+        assert "character" in body["message"], (path, body)
+    raw = json.dumps({**valid, bad: "x"})  # an unknown key is refused too
+    assert_json_error(call(api, endpoint, ids, raw=raw), 400)
+    assert db_snapshot() == before
+
+
+def tool_url(name: str, ids: dict, **more) -> str:
+    return reverse(
+        name, kwargs={"dataset_id": ids["dataset"], "version_id": ids["version"], **more}
+    )
+
+
+@pytest.mark.parametrize("bad", [LONE_SURROGATE, NUL], ids=["surrogate", "nul"])
+def test_surrogates_and_nul_in_the_split_tools_are_400(api, ids, bad):
+    before = db_snapshot()
+    ratios = {"train": 0.8, "valid": 0.1, "test": 0.1}
+    assign = tool_url("split-assign", ids)
+    for body in (
+        {"ratios": ratios, "seed": bad, "dry_run": True},
+        {"ratios": {**ratios, bad: 0.0}, "dry_run": True},
+    ):
+        raw = json.dumps(body)
+        assert_json_error(api.generic("POST", assign, raw, content_type="application/json"), 400)
+    move = tool_url("split-move", ids, split_id=ids["split"])
+    for body in ({"filters": {"name": bad}}, {"filters": {bad: "x"}}):
+        raw = json.dumps(body)
+        assert_json_error(api.generic("POST", move, raw, content_type="application/json"), 400)
+    assert db_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "url_name", ["dataset-list", "label-list", "item-list", "version-list", "apikey-list"]
+)
+@pytest.mark.parametrize("query", ["q=a%00b", "a%00=1", "pageSize=%00", "name=%00"])
+def test_nul_in_any_query_parameter_is_400(api, ids, url_name, query):
+    kwargs = {"dataset_id": ids["dataset"], "version_id": ids["version"]}
+    needed = {
+        "dataset-list": {},
+        "apikey-list": {},
+        "version-list": {"dataset_id": ids["dataset"]},
+    }.get(url_name, kwargs)
+    response = api.get(reverse(url_name, kwargs=needed) + "?" + query)
+    assert "character" in assert_json_error(response, 400)["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/datasets/a%00b", "/api/v1/%00", "/api/v1/datasets%00"])
+def test_nul_in_an_api_path_is_400_json(api, path):
+    assert "character" in assert_json_error(api.get(path), 400)["message"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/?q=a%00b", "/?page=%00", "/%00/", "/datasets/%00/", "/login/?next=%00"]
+)
+def test_nul_in_a_page_address_is_a_400_page(user, url):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert b"character" in response.content
+
+
+def test_nul_in_the_sign_in_form_is_a_form_error(db):
+    from django.test import Client
+
+    response = Client().post(reverse("login"), {"username": "a\x00b", "password": "x"})
+    assert response.status_code == 200
+    assert b"Null characters are not allowed" in response.content
+
+
+@pytest.mark.parametrize("field", ["ratios", "separator", "seed"])
+def test_nul_in_a_page_form_is_a_form_error(user, ids, field):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    url = tool_url("tools:split-assign", ids)
+    data = {"ratios": "train=0.8,valid=0.1,test=0.1", "scope": "all", "separator": "_"}
+    data |= {"seed": "s", field: data.get(field, "s") + "\x00", "action": "apply"}
+    before = db_snapshot()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert b"Null characters are not allowed" in response.content
+    assert db_snapshot() == before

@@ -1,6 +1,8 @@
-"""The permission matrix: owner / editor / annotator / viewer / stranger / anonymous (and staff)
-x every read and write endpoint of a dataset. A stranger gets 404 as if the dataset did not
-exist, anonymous 401, a role that can see but not do 403; refusals write nothing."""
+"""The permission matrix: owner / superuser / staff / editor / annotator / viewer / stranger /
+anonymous x every read and write endpoint of a dataset. A stranger gets 404 as if the dataset
+did not exist, anonymous 401, a role that can see but not do 403; refusals write nothing.
+Staff status opens the admin only (a staff user without a share is a stranger to a dataset);
+a superuser may do anything an owner may."""
 
 import json
 
@@ -19,7 +21,7 @@ from tests.factories import (
     share,
 )
 
-ROLES = ["owner", "staff", "editor", "annotator", "viewer", "stranger", "anonymous"]
+ROLES = ["owner", "superuser", "staff", "editor", "annotator", "viewer", "stranger", "anonymous"]
 
 
 def world(owner) -> dict:
@@ -154,17 +156,20 @@ ENDPOINTS = [
         ANNOTATE,
     ),
     ("annotation-detail", "DELETE", lambda w: kw(w, pk=w["annotation"].pk), None, 200, ANNOTATE),
+    ("item-state", "GET", lambda w: kw(w, item_id=w["item"].pk), None, 200, VIEW),
+    ("item-state", "PUT", lambda w: kw(w, item_id=w["item"].pk), {"state": "done"}, 200, ANNOTATE),
+    ("version-states", "GET", kw, None, 200, VIEW),
     ("label-stats", "GET", lambda w: kw(w, split_id=w["split"].pk), None, 200, VIEW),
     ("split-total", "GET", lambda w: kw(w, split_id=w["split"].pk), None, 200, VIEW),
 ]
 RANK = {VIEW: 1, ANNOTATE: 2, EDIT: 3, OWN: 4}
-ROLE_RANK = {"owner": 4, "staff": 4, "editor": 3, "annotator": 2, "viewer": 1}
+ROLE_RANK = {"owner": 4, "superuser": 4, "editor": 3, "annotator": 2, "viewer": 1}
 
 
 def expected(role: str, least: str, ok: int) -> int:
     if role == "anonymous":
         return 401
-    if role == "stranger":
+    if role in ("stranger", "staff"):
         return 404
     return ok if ROLE_RANK[role] >= RANK[least] else 403
 
@@ -174,7 +179,7 @@ def client_as(role: str, dataset) -> APIClient:
         return client_for(dataset.owner)
     if role == "anonymous":
         return APIClient()
-    user = UserFactory(is_staff=(role == "staff"))
+    user = UserFactory(is_staff=role in ("staff", "superuser"), is_superuser=(role == "superuser"))
     if role in ("editor", "annotator", "viewer"):
         share(dataset, user, Role(role))
     return client_for(user)
@@ -209,15 +214,15 @@ def test_permission_matrix(user, role, name, method, kwargs, body, ok, least):
 @pytest.mark.parametrize("role", ROLES)
 def test_dataset_list_shows_what_the_role_may_see(user, role):
     dataset = world(user)["dataset"]
-    DatasetFactory(owner=UserFactory())  # someone else's, unshared: only staff sees it
+    DatasetFactory(owner=UserFactory())  # someone else's, unshared: only a superuser sees it
     response = client_as(role, dataset).get(reverse("dataset-list"))
     if role == "anonymous":
         assert response.status_code == 401
         return
     names = {d["name"] for d in response.json()}
-    if role == "staff":
+    if role == "superuser":
         assert len(names) == 2
-    elif role == "stranger":
+    elif role in ("stranger", "staff"):
         assert names == set()
     else:
         assert names == {dataset.name}
@@ -250,3 +255,15 @@ def test_inactive_staff_sees_nothing(user):
     staff.is_active = False
     staff.save()
     assert client.get(reverse("dataset-detail", kwargs={"pk": w["dataset"].pk})).status_code == 401
+
+
+def test_staff_with_a_share_has_exactly_the_share_role(user):
+    w = world(user)
+    staff = UserFactory(is_staff=True)
+    share(w["dataset"], staff, Role.VIEWER)
+    client = client_for(staff)
+    detail = reverse("dataset-detail", kwargs={"pk": w["dataset"].pk})
+    assert client.get(detail).status_code == 200
+    assert client.delete(detail).status_code == 403
+    assert client.get(reverse("dataset-share", kwargs={"pk": w["dataset"].pk})).status_code == 403
+    assert client.post(reverse("label-list", kwargs=kw(w)), {"name": "x"}).status_code == 403

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from labels import services as label_services
 from labels.models import Label, LabelStat
+from seeme.admin.counts import thousands
 from seeme.admin_site import (
     ServiceAdmin,
     ServiceInline,
@@ -126,7 +127,7 @@ class LabelAdmin(ServiceAdmin):
 
     @admin.display(description="annotations", ordering="total_annotations")
     def annotation_count(self, obj):
-        return obj.total_annotations
+        return thousands(obj.total_annotations)
 
     def create_via_service(self, request, form):
         return _label_create(request, form.cleaned_data["version"], form.cleaned_data)
@@ -152,7 +153,7 @@ class LabelInline(ServiceInline, admin.TabularInline):
 
     @admin.display(description="annotations")
     def annotation_count(self, obj):
-        return getattr(obj, "total_annotations", None)
+        return thousands(getattr(obj, "total_annotations", None))
 
     def create_via_service(self, request, parent, form):
         return _label_create(request, parent, form.cleaned_data)

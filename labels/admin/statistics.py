@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from labels import services as label_services
 from labels.models import Label, LabelStat
 from labels.selectors import Drift
+from seeme.admin.counts import thousands
 from seeme.admin_site import (
     DrillDownFilter,
     dataset_filter,
@@ -97,8 +98,8 @@ class LabelStatAdmin(admin.ModelAdmin):
         "split_name",
         "kind",
         "label",
-        "item_count",
-        "annotation_count",
+        "items",
+        "annotations",
         "updated_at",
     )
     list_filter = (
@@ -129,6 +130,14 @@ class LabelStatAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+    @admin.display(description="items", ordering="item_count")
+    def items(self, obj):
+        return thousands(obj.item_count)
+
+    @admin.display(description="annotations", ordering="annotation_count")
+    def annotations(self, obj):
+        return thousands(obj.annotation_count)
 
     def has_add_permission(self, request):
         return False

@@ -416,7 +416,8 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
         memberships and annotations, with exact statistics. Answers the new version; a
         version of more than SEEME_SYNC_LIMIT items is duplicated by a job: 202 with the
         job, whose result names the new version."""
-        body = DuplicateSerializer(data=request.data if isinstance(request.data, dict) else {})
+        # No body is an empty object; a body that is not an object (null, a list) is a 400.
+        body = DuplicateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         version = self.scoped_version
         size = version_duplicate_size(version=version)

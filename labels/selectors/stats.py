@@ -145,18 +145,13 @@ CSV_HEADER = [
     "annotation_count",
     "share_of_split_items_percent",
 ]
-# A cell starting with one of these is a formula to a spreadsheet: quote it (OWASP).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def label_stats_csv_rows(*, version_id: uuid.UUID) -> list[list]:
     """The matrix as CSV rows, header first: one row per split and label (label index
     order), then the split's unlabelled and total rows. The one source of the CSV download
-    of the version page and of the API. Same queries as ``label_stats_matrix``."""
+    of the version page and of the API (written by ``seeme.csvsafe``, which neutralises
+    formulas). Same queries as ``label_stats_matrix``."""
     matrix = label_stats_matrix(version_id=version_id)
     rows: list[list] = [CSV_HEADER]
     for column, split in enumerate(matrix.splits):
@@ -165,10 +160,10 @@ def label_stats_csv_rows(*, version_id: uuid.UUID) -> list[list]:
             label = line.label
             rows.append(
                 [
-                    _csv_text(split.name),
+                    split.name,
                     str(split.pk),
                     line.kind,
-                    _csv_text(label.name) if label else "",
+                    label.name if label else "",
                     str(label.pk) if label else "",
                     label.index if label else "",
                     cell.item_count,

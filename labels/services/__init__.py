@@ -5,9 +5,12 @@ it changes (primary-key order), then ``StatsDelta.apply()`` locks the LabelStat 
 public function is one transaction (``atomic_write``), retried whole after a deadlock.
 """
 
+from labels.colors import PALETTE
+from labels.services.annotate import LabelResult, items_label_whole
 from labels.services.assignment import items_assign_to_splits, items_move_to_split
 from labels.services.bulk import NewItem, items_bulk_create
 from labels.services.inferences import add_inferences
+from labels.services.item_put import item_update_with_splits
 from labels.services.items import (
     annotation_create,
     annotation_delete,
@@ -20,7 +23,6 @@ from labels.services.items import (
 )
 from labels.services.reconcile import label_stats_reconcile
 from labels.services.structure import (
-    PALETTE,
     dataset_create,
     label_create,
     label_delete,
@@ -42,8 +44,11 @@ __all__ = [
     "item_delete",
     "item_move_to_split",
     "item_remove_from_split",
+    "item_update_with_splits",
     "items_assign_to_splits",
     "items_bulk_create",
+    "items_label_whole",
+    "LabelResult",
     "items_move_to_split",
     "NewItem",
     "label_create",

@@ -10,13 +10,15 @@ one; on a single-label dataset the newest whole-item annotation that moves in re
 item's other whole-item annotations there (the rule of ``annotation_create``).
 """
 
+import hashlib
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from labels.assignment import ItemRecord, RatioError, group_key, parse_ratios, plan_assignment
 from labels.filtersets import ItemFilterSet
@@ -32,7 +34,7 @@ from labels.services._moves import (
     _plan_moves,
 )
 from seeme.db import atomic_write
-from seeme.exceptions import InvalidInput, NotFound
+from seeme.exceptions import Conflict, InvalidInput, NotFound
 from seeme.models import Item, Version
 from splits.models import DatasetSplit, ItemSplit
 
@@ -56,6 +58,12 @@ class AssignmentResult:
     unchanged: int
     before: CountsTable
     after: CountsTable
+
+    def fingerprint(self) -> str:
+        """A digest of what the plan does (counts moved and every split's numbers after):
+        a preview and the run it approves must agree on it."""
+        body = {k: v for k, v in self.as_dict().items() if k != "dry_run"}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
     def as_dict(self) -> dict:
         return {
@@ -99,13 +107,18 @@ def items_assign_to_splits(
     separator: str = "_",
     seed: str = "",
     dry_run: bool = False,
+    expect: str | None = None,
 ) -> AssignmentResult:
     """Place items in the named splits by ratio (see ``labels.assignment`` for the rules).
 
-    ``scope="all"``: every item of the version ends in exactly one of the named splits (it
-    leaves the others, memberships in splits not named stay). ``"unassigned"``: only items in
-    no split are placed; nothing placed before moves. ``dry_run`` plans and reports without
-    writing. One transaction under the version's exclusive lock.
+    ``scope="all"``: every item of the version ends in exactly one of the named splits: it
+    leaves every other split (named or not, e.g. a "pool"), and its annotations there move
+    with it. ``"unassigned"``: only items in no split are placed; nothing placed before
+    moves. An item's point comes from its name when the name is unique in the version, else
+    from its id (``stable_keys``). ``dry_run`` plans and reports without writing.
+    ``expect``: the ``fingerprint`` of a previewed plan; when the plan made now differs
+    (the version changed since), Conflict and nothing is written. One transaction under the
+    version's exclusive lock.
     """
     _check_choice("scope", scope, SCOPES)
     _check_choice("group_by", group_by, GROUP_BY)
@@ -125,6 +138,7 @@ def items_assign_to_splits(
         # Nothing already placed can influence where a lone new item goes.
         items = items.filter(~Exists(in_a_split))
     rows = list(items.values_list("id", "name", "group"))
+    keys = stable_keys(version, rows)
     memberships = _memberships(
         ItemSplit.objects.filter(split__version=version).values_list("pk", "item_id", "split_id")
     )
@@ -144,7 +158,7 @@ def items_assign_to_splits(
             ItemRecord(
                 key=str(item_id),
                 group=group_key(
-                    item_key=str(item_id),
+                    item_key=keys[item_id],
                     name=name,
                     group=group,
                     group_by=group_by,
@@ -161,22 +175,20 @@ def items_assign_to_splits(
     targets = {uuid.UUID(key): by_name[name] for key, name in planned.items()}
     annotations = (
         _annotations(
-            Annotation.objects.filter(split_id__in=list(named)).values_list(*ANNOTATION_FIELDS)
+            Annotation.objects.filter(split__version=version).values_list(*ANNOTATION_FIELDS)
         )
         if scope == "all"
         else {}
     )
     plan = _plan_moves(
         targets=targets,
-        leave=set(named),
+        leave=None if scope == "all" else set(named),
         memberships=memberships,
         annotations=annotations,
         multi_label=version.dataset.multi_label,
     )
     before = CountsTable.for_version(version)
-    if not dry_run:
-        _apply_moves(plan)
-    return AssignmentResult(
+    result = AssignmentResult(
         dry_run=dry_run,
         considered=len(targets),
         moved=plan.moved,
@@ -184,6 +196,32 @@ def items_assign_to_splits(
         before=before,
         after=before.plus(plan.delta),
     )
+    if expect is not None and result.fingerprint() != expect:
+        raise Conflict(
+            "The version changed since the preview: preview again before applying.",
+            {"preview": ["stale"]},
+        )
+    if not dry_run:
+        _apply_moves(plan)
+    return result
+
+
+def stable_keys(version: Version, rows: Sequence[tuple]) -> dict[uuid.UUID, str]:
+    """The key each item's point is hashed from: ``name:<name>`` when the name is not empty
+    and no other item of the version has it (so the same files imported elsewhere split the
+    same way), else ``id:<item id>`` (duplicated or missing names cannot be told apart)."""
+    duplicated = set(
+        Item.objects.filter(dataset_version=version)
+        .exclude(name="")
+        .values("name")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values_list("name", flat=True)
+    )
+    return {
+        item_id: (f"name:{name}" if name and name not in duplicated else f"id:{item_id}")
+        for item_id, name, _ in rows
+    }
 
 
 # -- bulk move ----------------------------------------------------------------------------
@@ -202,7 +240,7 @@ class MoveResult:
         return {"moved": self.moved, "unchanged": self.unchanged, "skipped": self.skipped}
 
 
-FILTER_KEYS = ("splitId", "labelId", "onlyUnlabelled", "name")
+FILTER_KEYS = ("splitId", "labelId", "onlyUnlabelled", "name", "state")
 
 
 def _filtered_item_ids(version: Version, filters: Any) -> list[uuid.UUID]:

@@ -3,6 +3,7 @@
 from django.db import IntegrityError
 from django.db.models import Count, Exists, Max, OuterRef
 
+from labels.colors import first_unused_color
 from labels.models import Annotation, Label, LabelStat
 from labels.services._locks import _lock_exclusive
 from labels.stats import StatsDelta, rows_create_for_label, rows_create_for_split
@@ -98,25 +99,13 @@ def label_create(
         shortcut=shortcut,
         index=index,
     )
-    label.color = color or PALETTE[index % len(PALETTE)]
+    # A default colour no other label of the version has (readable on white: labels.colors).
+    label.color = color or first_unused_color(
+        Label.objects.filter(version=version).values_list("color", flat=True)
+    )
     label.save()
     rows_create_for_label(label)
     return label
-
-
-# Tableau 10: distinct, colour-blind-aware defaults for labels created without a colour.
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
 
 
 @atomic_write

@@ -10,11 +10,11 @@ from labels.selectors.stats import version_labels, version_splits
 from labels.services._locks import _lock_exclusive
 from labels.stats import rows_copy_for_version
 from seeme.db import atomic_write, derived_uuid, derived_uuid_sql, insert_select
-from seeme.models import Item, User, Version
+from seeme.models import Item, ItemState, User, Version
 from seeme.services import version_create
 from splits.models import DatasetSplit, ItemSplit
 
-# progress(done, total, message): rows copied so far of all rows to copy.
+# progress(done, total, message): how far the copy is, in items.
 Progress = Callable[[int, int, str], None]
 
 
@@ -43,8 +43,8 @@ def version_duplicate(
     (the copy's ids are derived from the new version's and the originals', in SQL:
     ``seeme.db.derived_uuid_sql``), and the LabelStat rows as they are: they were exact in
     the source, which the source's exclusive lock keeps still while it is read. An empty
-    ``name`` becomes v<N>; a taken one is a Conflict. ``progress`` hears how many rows are
-    copied after each table. One transaction.
+    ``name`` becomes v<N>; a taken one is a Conflict. ``progress(done, total, message)`` hears
+    after each table how far the copy is, in items. One transaction.
     """
     _lock_exclusive(version)
     copy = version_create(
@@ -95,9 +95,14 @@ def version_duplicate(
     total = version_duplicate_size(version=version)
     memberships = ItemSplit.objects.filter(split__version=version).count()
     annotations = Annotation.objects.filter(split__version=version).count()
-    rows = total + memberships + annotations
-    if progress:
-        progress(0, rows, "Copying items")
+    rows = max(1, total + memberships + annotations)
+
+    def report(copied: int, message: str) -> None:
+        # In items, the unit people think in: the share of all rows copied so far.
+        if progress:
+            progress(total * copied // rows, total, message)
+
+    report(0, "Copying items")
     insert_select(
         Item,
         source=f"{_q(Item._meta.db_table)} s",
@@ -108,8 +113,7 @@ def version_duplicate(
         set_values={"dataset_version": copy.pk, "updated_at": now},
         set_sql={"id": derived_uuid_sql("s.id", ns, "item")},
     )
-    if progress:
-        progress(total, rows, "Copying split memberships")
+    report(total, "Copying split memberships")
     insert_select(
         ItemSplit,
         source=f"{_q(ItemSplit._meta.db_table)} s",
@@ -122,8 +126,7 @@ def version_duplicate(
             "split": derived_uuid_sql("s.split_id", ns, "split"),
         },
     )
-    if progress:
-        progress(total + memberships, rows, "Copying annotations")
+    report(total + memberships, "Copying annotations")
     insert_select(
         Annotation,
         source=f"{_q(Annotation._meta.db_table)} s",
@@ -137,7 +140,19 @@ def version_duplicate(
             "split": derived_uuid_sql("s.split_id", ns, "split"),
         },
     )
+    insert_select(
+        ItemState,
+        source=f"{_q(ItemState._meta.db_table)} s",
+        where=f"s.{_q('dataset_version_id')} = %s",
+        where_params=[
+            ItemState._meta.get_field("dataset_version").get_db_prep_value(version.pk, connection)
+        ],
+        set_values={"dataset_version": copy.pk, "updated_at": now},
+        set_sql={
+            "id": derived_uuid_sql("s.id", ns, "state"),
+            "item": derived_uuid_sql("s.item_id", ns, "item"),
+        },
+    )
     rows_copy_for_version(source_version_id=version.pk, split_map=split_map, label_map=label_map)
-    if progress:
-        progress(rows, rows, "Copied")
+    report(rows, "Copied")
     return copy

@@ -18,13 +18,20 @@ from labels.filtersets import ItemFilterSet
 from labels.models import Annotation, Label
 from labels.regions import region_box
 from labels.selectors import version_labels, version_splits
-from seeme.models import ContentType, Item
-from seeme.selectors import version_for_user
+from labels.views.controls import ITEM_STATES, STATE_NAMES, label_controls
+from labels.views.walk import FILTER_PARAMS, browser_query, ordering, sort_of
+from seeme.models import ContentType, Item, ItemState
+from seeme.selectors import Rank, version_for_user
 from splits.models import ItemSplit
 
 ITEMS_PER_PAGE = 24
+SORT_CHOICES = (
+    ("created", "Oldest first"),
+    ("-created", "Newest first"),
+    ("name", "Name A–Z"),
+    ("-name", "Name Z–A"),
+)
 SNIPPET_CHARS = 220
-FILTER_PARAMS = ("splitId", "labelId", "onlyUnlabelled", "name", "page")
 
 
 @dataclass(frozen=True)
@@ -44,15 +51,6 @@ def _chips(item: Item, labels: dict, split_id: uuid.UUID | None) -> list[Chip]:
         (Chip(labels[label_id], n) for label_id, n in counts.items() if label_id in labels),
         key=lambda chip: chip.label.index,
     )
-
-
-def _browser_query(request) -> str:
-    """The item browser's own query parameters of this request, to link back to it."""
-    params = request.GET.copy()
-    for key in list(params):
-        if key not in FILTER_PARAMS:
-            del params[key]
-    return params.urlencode()
 
 
 @require_safe
@@ -87,7 +85,7 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             ),
             Prefetch("memberships", queryset=ItemSplit.objects.only("id", "item_id", "split_id")),
         )
-        .order_by("created_at", "id")
+        .order_by(*ordering(sort_of(request.GET)))
     )
     filterset = ItemFilterSet(request.GET, queryset=items)
     valid = filterset.is_valid()
@@ -107,6 +105,14 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
         ]
         snippet = item.text_head or item.description_head
         item.snippet = snippet[:SNIPPET_CHARS] + "…" if len(snippet) > SNIPPET_CHARS else snippet
+    states = dict(
+        ItemState.objects.filter(item_id__in=[i.pk for i in page.object_list]).values_list(
+            "item_id", "state"
+        )
+    )
+    for item in page.object_list:
+        item.state_value = states.get(item.pk, "")
+        item.state_name = STATE_NAMES.get(item.state_value, item.state_value)
     only_unlabelled = chosen.get("onlyUnlabelled")
     return render(
         request,
@@ -122,8 +128,14 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "chosen_label": by_label.get(chosen.get("labelId")),
             "chosen_status": {True: "true", False: "false"}.get(only_unlabelled, ""),
             "chosen_name": chosen.get("name") or "",
-            "filtered": any(chosen.get(key) not in (None, "") for key in FILTER_PARAMS[:4]),
-            "back_query": _browser_query(request),
+            "filtered": any(chosen.get(key) not in (None, "") for key in FILTER_PARAMS[:5]),
+            "back_query": browser_query(request.GET),
+            "chosen_state": chosen.get("state") or "",
+            "states": ITEM_STATES,
+            "sort": sort_of(request.GET),
+            "sorts": SORT_CHOICES,
+            "can_annotate": version.rank >= Rank.ANNOTATOR,
+            "bulk_query": browser_query(request.GET),
             "grid": version.dataset.content_type == ContentType.IMAGES,
             "thumbnail_px": settings.SEEME_THUMBNAIL_PX,
         },
@@ -149,12 +161,19 @@ def _media(item: Item, annotations: list[Annotation]) -> dict:
 @require_safe
 @login_required
 def item_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, item_id: uuid.UUID):
-    """One item: its fields, the splits it is in and its annotations in each."""
+    """One item: its fields, the splits it is in and its annotations in each; for annotators
+    the label panel (``labels.views.annotate`` takes its forms)."""
     version = version_for_user(request.user, dataset_id, version_id)
     item = Item.objects.select_related("file").filter(pk=item_id, dataset_version=version).first()
     if item is None:
         raise Http404("No such item.")
+    return item_page(request, version, item)
+
+
+def item_page(request, version, item: Item, feedback: dict | None = None):
+    """Render the item page (also after a write from the label panel, for htmx)."""
     splits = version_splits(version=version)
+    labels = version_labels(version=version)
     member_of = set(ItemSplit.objects.filter(item=item).values_list("split_id", flat=True))
     annotations = list(
         Annotation.objects.filter(item=item)
@@ -169,9 +188,9 @@ def item_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, item_id: 
                 {"split": split, "annotations": in_split, "member": split.pk in member_of}
             )
     browser = reverse(
-        "seeme:item-list", kwargs={"dataset_id": dataset_id, "version_id": version_id}
+        "seeme:item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
     )
-    query = _browser_query(request)
+    query = browser_query(request.GET if request.method == "GET" else request.POST)
     return render(
         request,
         "seeme/item_detail.html",
@@ -182,5 +201,15 @@ def item_detail(request, dataset_id: uuid.UUID, version_id: uuid.UUID, item_id: 
             "sections": sections,
             "back_url": f"{browser}?{query}" if query else browser,
             "media": _media(item, annotations),
+            "controls": label_controls(
+                version=version,
+                item=item,
+                splits=list(splits),
+                labels=list(labels),
+                member_of=member_of,
+                annotations=annotations,
+                query=query,
+            ),
+            "feedback": feedback,
         },
     )

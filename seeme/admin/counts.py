@@ -14,3 +14,8 @@ def count_of(model, fk: str) -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def thousands(value) -> str:
+    """An admin column's count with thousands separators ("" for none), like the pages."""
+    return "" if value is None else f"{value:,}"

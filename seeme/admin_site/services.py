@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from seeme.admin_site.a11y import labelled_formset
 from seeme.db import MAX_ATTEMPTS, _retryable
 from seeme.exceptions import NotFound, ServiceError
 
@@ -324,7 +325,7 @@ class ServiceInline:
         # formfield_for_foreignkey reads the parent from the request: Django builds the
         # fields inside this call and gives that hook no other way to know the parent.
         request._seeme_inline_parent = obj
-        formset = super().get_formset(request, obj, **kwargs)
+        formset = labelled_formset(super().get_formset(request, obj, **kwargs))
         formset.service_inline = self
         return formset
 

@@ -5,11 +5,14 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from seeme.api.parsers import BodyRefused
 from seeme.exceptions import FileRefused, PreconditionFailed, ServiceError
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,7 @@ DEFAULT_MESSAGES = {
     409: "This conflicts with an existing resource.",
     415: "Send the body as JSON.",
     429: "Too many requests.",
+    503: "The service is unavailable; try again.",
 }
 
 
@@ -62,6 +66,16 @@ def exception_handler(exc, context):
         return Response(body, status=exc.status)
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.message, exc.errors), status=exc.status)
+    if isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
+        # The connection died or the database is away: the write's transaction did not
+        # commit, so nothing was saved and the same request may simply be sent again (the
+        # next request gets a checked, fresh connection: CONN_HEALTH_CHECKS).
+        log.warning("database unavailable: %s", exc)
+        return Response(
+            error_body("The database connection failed; nothing was saved. Try again."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -77,6 +91,8 @@ def exception_handler(exc, context):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         message = _first_message(errors) or DEFAULT_MESSAGES[400]
         response.data = error_body(message, errors)
+    elif isinstance(exc, BodyRefused):
+        response.data = error_body(str(exc.detail), exc.errors)
     elif isinstance(exc, exceptions.ParseError):
         request = context.get("request")
         if "multipart" in (getattr(request, "content_type", "") or ""):

@@ -41,9 +41,14 @@ class OptionalCharField(StrictCharField):
 
 
 class StrictBooleanField(serializers.BooleanField):
-    """A JSON boolean; ``null`` falls back to the default instead of failing."""
+    """A JSON boolean; ``null`` falls back to the default instead of failing (declared in
+    the schema: the field is ``nullable``)."""
 
     default_error_messages = {"invalid": "Must be true or false."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
 
     def validate_empty_values(self, data):
         if data is None:

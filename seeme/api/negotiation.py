@@ -8,6 +8,8 @@ raw bytes say ``application/octet-stream``. All of these are JSON here. Anything
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 
+from seeme.api.parsers import SafeJSONParser
+
 JSON_BY_DEFAULT = {
     "",
     "text/plain",
@@ -20,5 +22,5 @@ class JSONByDefaultNegotiation(DefaultContentNegotiation):
     def select_parser(self, request, parsers):
         media_type = (request.content_type or "").split(";")[0].strip().lower()
         if media_type in JSON_BY_DEFAULT:
-            return next((p for p in parsers if isinstance(p, JSONParser)), JSONParser())
+            return next((p for p in parsers if isinstance(p, JSONParser)), SafeJSONParser())
         return super().select_parser(request, parsers)

@@ -15,6 +15,7 @@ class PageParams(serializers.Serializer):
     pageSize = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_PAGE_SIZE,
         default=DEFAULT_PAGE_SIZE,
         help_text=f"Items per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}).",
     )
@@ -31,7 +32,8 @@ class PageCountPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         params = PageParams(data=request.query_params)
         params.is_valid(raise_exception=True)
-        size = min(params.validated_data["pageSize"], MAX_PAGE_SIZE)
+        # Above the maximum is a 400 (as the schema says), not a silently shorter page.
+        size = params.validated_data["pageSize"]
         page = params.validated_data["pageCount"]
         # A view that knows the total without counting (the item list reads it from the
         # statistics rows) says so through count_items().

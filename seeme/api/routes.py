@@ -17,6 +17,7 @@ from seeme.api.files import (
     ItemUploadView,
 )
 from seeme.api.jobs import DatasetJobViewSet, JobViewSet
+from seeme.api.states import ItemStateViewSet, ShareRolesView
 from seeme.api.views import (
     APIKeyViewSet,
     ApplicationsView,
@@ -69,8 +70,31 @@ tool_routes = [
     re_path(rf"^{VERSION}/health/?$", _tool("get", "health"), name="version-health"),
     re_path(rf"^{VERSION}/diff/(?P<other_id>[^/]+)/?$", _tool("get", "diff"), name="version-diff"),
     re_path(rf"^{VERSION}/new/?$", _tool("post", "duplicate"), name="version-duplicate"),
+    re_path(
+        rf"^{VERSION}/items/(?P<item_id>[^/]+)/state/?$",
+        ItemStateViewSet.as_view({"get": "retrieve_state", "put": "update_state"}),
+        name="item-state",
+    ),
+    re_path(
+        rf"^{VERSION}/states/?$",
+        ItemStateViewSet.as_view({"get": "list_states"}),
+        name="version-states",
+    ),
 ]
 stats_csv = LabelStatViewSet.as_view({"get": "matrix_csv"})
+# Item files and dataset logos (DATA.md "Item files").
+file_routes = [
+    re_path(
+        rf"^{VERSION}/items/(?P<pk>[^/]+)/upload/?$", ItemUploadView.as_view(), name="item-upload"
+    ),
+    re_path(
+        rf"^{VERSION}/items/(?P<pk>[^/]+)/download/?$",
+        ItemDownloadView.as_view(),
+        name="item-download",
+    ),
+    re_path(rf"^{DATASET}/upload/?$", DatasetLogoUploadView.as_view(), name="dataset-logo-upload"),
+    re_path(rf"^{DATASET}/logo/?$", DatasetLogoView.as_view(), name="dataset-logo"),
+]
 job_routes = [
     re_path(
         r"^jobs/(?P<pk>[^/]+)/cancel/?$",
@@ -101,25 +125,12 @@ archive_routes = [
     ),
 ]
 
-# Item files and dataset logos (DATA.md "Item files").
-file_routes = [
-    re_path(
-        rf"^{VERSION}/items/(?P<pk>[^/]+)/upload/?$", ItemUploadView.as_view(), name="item-upload"
-    ),
-    re_path(
-        rf"^{VERSION}/items/(?P<pk>[^/]+)/download/?$",
-        ItemDownloadView.as_view(),
-        name="item-download",
-    ),
-    re_path(rf"^{DATASET}/upload/?$", DatasetLogoUploadView.as_view(), name="dataset-logo-upload"),
-    re_path(rf"^{DATASET}/logo/?$", DatasetLogoView.as_view(), name="dataset-logo"),
-]
-
 urlpatterns = [
     path("login", LoginView.as_view(), name="login-api"),
     path("logout", LogoutView.as_view(), name="logout-api"),
     path("register", RegisterView.as_view(), name="register-api"),
     path("applications", ApplicationsView.as_view(), name="applications"),
+    re_path(r"^share-roles/?$", ShareRolesView.as_view(), name="share-roles"),
     path(
         "datasets/<str:dataset_id>/versions/<str:version_id>/labels/splits/<str:split_id>",
         label_stats,
@@ -137,8 +148,8 @@ urlpatterns = [
         name="label-stats-csv",
     ),
     *tool_routes,
-    *archive_routes,
-    *job_routes,
     *file_routes,
+    *job_routes,
+    *archive_routes,
     *router.urls,
 ]

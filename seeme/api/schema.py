@@ -99,11 +99,12 @@ class SeemeAutoSchema(AutoSchema):
         return super()._get_request_for_media_type(serializer, direction)
 
     def _get_serializer_field_meta(self, field, direction):
-        from seeme.api.fields import StrictCharField
+        from seeme.api.fields import StrictBooleanField, StrictCharField
 
         meta = super()._get_serializer_field_meta(field, direction)
-        if direction == "response" and isinstance(field, StrictCharField):
-            # Optional strings accept null in a request (read as "") but answer "", never null.
+        if direction == "response" and isinstance(field, StrictCharField | StrictBooleanField):
+            # Optional strings and booleans accept null in a request (read as "" or the
+            # default) but answer a value, never null.
             meta.pop("nullable", None)
         return meta
 

@@ -16,6 +16,7 @@ from seeme.api.fields import (
 )
 from seeme.files import logo_filename
 from seeme.models import APIKey, ContentType, Dataset, DatasetShare, Item, Role, User, Version
+from seeme.roles import share_role_find
 from splits.api.serializers import DatasetSplitSerializer
 
 NAME_MAX = 255
@@ -103,8 +104,12 @@ class ShareCreateSerializer(serializers.Serializer):
 
     email = OptionalCharField(max_length=254, help_text="Email or username of the user.")
     username = OptionalCharField(max_length=150)
-    role = serializers.ChoiceField(choices=Role.choices, required=False, allow_null=True)
-    role_id = serializers.ChoiceField(choices=Role.choices, required=False, allow_null=True)
+    role = OptionalCharField(
+        max_length=64, help_text="A share role's bare name, slug or id (GET /share-roles)."
+    )
+    role_id = OptionalCharField(
+        max_length=64, help_text="A share role's id, slug or bare name (GET /share-roles)."
+    )
 
     def validate(self, attrs):
         identifier = attrs.get("username") or attrs.get("email")
@@ -113,7 +118,22 @@ class ShareCreateSerializer(serializers.Serializer):
                 {"email": ["Give the username or email of the user to share with."]}
             )
         attrs["identifier"] = identifier
-        attrs["role"] = attrs.get("role") or attrs.get("role_id") or Role.VIEWER
+        given = attrs.get("role") or attrs.get("role_id")
+        if not given:
+            attrs["role"] = Role.VIEWER.value
+            return attrs
+        found = share_role_find(given)
+        if found is None:
+            field = "role" if attrs.get("role") else "role_id"
+            raise serializers.ValidationError(
+                {
+                    field: [
+                        f"Unknown role {given!r}: give a role id, slug or name "
+                        "from GET /share-roles."
+                    ]
+                }
+            )
+        attrs["role"] = found.role
         return attrs
 
 
@@ -269,6 +289,15 @@ class ItemSerializer(serializers.ModelSerializer):
         return DatasetSplitSerializer(obj.splits.all(), many=True).data
 
 
+class ItemUpdateSerializer(ItemSerializer):
+    """Update an item; ``splits[*].id``, when present and different, moves it (DATA.md)."""
+
+    splits = SplitRefSerializer(many=True, required=False, allow_null=True)
+
+    class Meta(ItemSerializer.Meta):
+        pass
+
+
 class ItemCreateSerializer(ItemSerializer):
     """Create an item; membership comes from ``splits[*].id``."""
 
@@ -279,3 +308,29 @@ class ItemCreateSerializer(ItemSerializer):
 
     def to_representation(self, instance):
         return ItemSerializer(instance, context=self.context).data
+
+
+class ShareRoleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField()
+
+
+class ItemStateSerializer(serializers.Serializer):
+    """An item's workflow state; ``version`` 0 means never written (a scaffold)."""
+
+    id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    name = serializers.CharField()
+    description = serializers.CharField()
+    item_id = serializers.CharField()
+    dataset_version_id = serializers.CharField()
+    user_id = serializers.CharField(allow_blank=True)
+    state = serializers.CharField(allow_blank=True)
+    version = serializers.IntegerField()
+
+
+class ItemStateWriteSerializer(serializers.Serializer):
+    state = StrictCharField(max_length=64, required=True, allow_blank=False, allow_null=False)

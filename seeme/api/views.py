@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -14,7 +15,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -42,12 +43,14 @@ from seeme.api.serializers import (
     DatasetSerializer,
     ItemCreateSerializer,
     ItemSerializer,
+    ItemUpdateSerializer,
     RegisterSerializer,
     ShareCreateSerializer,
     ShareSerializer,
     UserWithKeySerializer,
     VersionSerializer,
 )
+from seeme.lockout import cooloff_seconds, lockout_message
 from seeme.models import APIKey, DatasetShare, Item, Version
 from seeme.selectors import apikey_list, dataset_list_visible
 from splits.models import DatasetSplit
@@ -68,19 +71,27 @@ class LoginView(APIView):
 
     @extend_schema(
         request=CredentialsSerializer,
-        responses={200: UserWithKeySerializer, 400: ERROR, 401: ERROR},
+        responses={200: UserWithKeySerializer, 400: ERROR, 401: ERROR, 429: ERROR},
     )
     def post(self, request):
         creds = CredentialsSerializer(data=request.data)
         creds.is_valid(raise_exception=True)
+        # The Django request, not DRF's wrapper: django-axes marks a locked-out attempt on
+        # it, and counts failures for this username and address with the other logins.
+        django_request = request._request
         user = authenticate(
-            request,
+            django_request,
             username=creds.validated_data["username"],
             password=creds.validated_data["password"],
         )
+        if getattr(django_request, "axes_locked_out", False):
+            raise Throttled(wait=cooloff_seconds(), detail=lockout_message())
         if user is None:
             raise AuthenticationFailed("Wrong username or password.")
-        _, raw = services.apikey_create(user=user, name="login")
+        # A key login is a login: the signal resets django-axes' failure count (as the
+        # pages' session login does) and records last_login.
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
+        _, raw = services.apikey_create_for_login(user=user, name="login")
         return Response(_user_with_key(user, raw))
 
     def get_authenticate_header(self, request):
@@ -116,7 +127,7 @@ class RegisterView(APIView):
         body = RegisterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = services.user_register(**body.validated_data)
-        _, raw = services.apikey_create(user=user, name="register")
+        _, raw = services.apikey_create_for_login(user=user, name="register")
         return Response(_user_with_key(user, raw), status=status.HTTP_201_CREATED)
 
 
@@ -286,7 +297,7 @@ class VersionViewSet(
 IF_MATCH_RE = re.compile(r'(?:W/)?("?)([0-9]{1,18})\1')
 
 
-def _if_match(request) -> int | None:
+def if_match_header(request) -> int | None:
     """The item version in ``If-Match: "<n>"`` (quotes and W/ optional); None when absent
     or ``*`` (any version)."""
     raw = request.headers.get("If-Match")
@@ -318,11 +329,21 @@ class ItemViewSet(
     http_method_names = ["get", "post", "put", "head", "options"]
     action_ranks = {"update": EDIT, "create": EDIT}
     parent_attr = ""  # the serializer never reads the version back
-    update_serializer_class = ItemSerializer
+    update_serializer_class = ItemUpdateSerializer
     response_serializer_class = ItemSerializer
 
     def get_serializer_class(self):
         return ItemCreateSerializer if self.action == "create" else ItemSerializer
+
+    def filter_queryset(self, queryset):
+        # The schema types splitId / labelId (uuid) and onlyUnlabelled (enum); an empty value
+        # is none of them, so it is refused rather than read as "no filter" (the item browser
+        # page, whose forms send empty values, reads them leniently).
+        params = self.request.query_params
+        empty = [n for n in ("splitId", "labelId", "onlyUnlabelled") if params.get(n) == ""]
+        if empty:
+            raise ValidationError({n: ["Give a value, or leave the parameter out."] for n in empty})
+        return super().filter_queryset(queryset)
 
     def get_queryset(self):
         return (
@@ -352,7 +373,7 @@ class ItemViewSet(
         )
 
     @extend_schema(
-        request=ItemSerializer,
+        request=ItemUpdateSerializer,
         responses={
             200: ItemSerializer,
             400: ERROR,
@@ -369,8 +390,16 @@ class ItemViewSet(
         ],
     )
     def update(self, request, *args, **kwargs):
-        """Update an item's fields; with If-Match only if it is still at that version."""
+        """Update an item's fields; with If-Match only if it is still at that version. A
+        ``splits`` list that differs from the item's moves it (DATA.md)."""
         return super().update(request, *args, **kwargs)
 
     def perform_service_update(self, obj, data):
-        services.item_update(item=obj, data=data, if_match=_if_match(self.request))
+        data = dict(data)
+        refs = data.pop("splits", None)
+        label_services.item_update_with_splits(
+            item=obj,
+            data=data,
+            split_ids=None if refs is None else [ref["id"] for ref in refs],
+            if_match=if_match_header(self.request),
+        )

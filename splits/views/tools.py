@@ -13,7 +13,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from labels.api.tools import query_string
 from labels.compare import version_diff
-from labels.forms import AssignForm, preview_rows
+from labels.forms import (
+    PREVIEW_MAX_AGE,
+    AssignForm,
+    HealthThresholdsForm,
+    check_preview_token,
+    preview_rows,
+    preview_token,
+)
 from labels.jobs import SPLIT_ASSIGN, VERSION_DUPLICATE, sync_limit
 from labels.reports import split_health, split_health_csv
 from labels.selectors import version_splits
@@ -48,7 +55,8 @@ def _editable_version(request, dataset_id, version_id) -> Version:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
-    """Form + dry-run preview; "Apply" writes and goes back to the version page."""
+    """Form + dry-run preview; "Apply" writes exactly the previewed plan (a signed token of
+    the previewed parameters and plan), then goes back to the version page."""
     version = _editable_version(request, dataset_id, version_id)
     names = [split.name for split in version_splits(version=version)]
     default = {"train": 0.8, "valid": 0.1, "test": 0.1}
@@ -60,11 +68,26 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     if request.method == "POST" and form.is_valid():
         apply = request.POST.get("action") == "apply"
         data = form.cleaned_data
-        size = version_duplicate_size(version=version) if apply else 0
-        if apply and size > sync_limit():
-            return _start_job(request, SPLIT_ASSIGN, version, data, size)
         try:
-            result = items_assign_to_splits(version=version, dry_run=not apply, **data)
+            expect = (
+                check_preview_token(
+                    request.POST.get("preview_token", ""),
+                    [version.pk],
+                    data,
+                    max_age=PREVIEW_MAX_AGE,
+                )[str(version.pk)]
+                if apply
+                else None
+            )
+            size = version_duplicate_size(version=version) if apply else 0
+            if apply and size > sync_limit():
+                # The job applies exactly the previewed plan too (``expect``).
+                return _start_job(request, SPLIT_ASSIGN, version, {**data, "expect": expect}, size)
+            result = items_assign_to_splits(
+                version=version, dry_run=not apply, expect=expect, **data
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
         except ServiceError as exc:
             field = next((f for f in exc.errors if f in form.fields), None)
             form.add_error(field, exc.message)
@@ -72,13 +95,17 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             if apply:
                 messages.success(
                     request,
-                    f"Assigned {result.considered} item(s): "
-                    f"{result.moved} moved, {result.unchanged} unchanged.",
+                    f"Assigned {result.considered:,} item(s): "
+                    f"{result.moved:,} moved, {result.unchanged:,} unchanged.",
                 )
                 return redirect(
                     "seeme:version-detail", dataset_id=version.dataset_id, version_id=version.pk
                 )
-            preview = {"result": result, "table": preview_rows(result.as_dict())}
+            preview = {
+                "result": result,
+                "table": preview_rows(result.as_dict()),
+                "token": preview_token({version.pk: result.fingerprint()}, data),
+            }
     return render(
         request,
         "splits/assign.html",
@@ -93,23 +120,19 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     )
 
 
+FINDING_NAMES = {
+    "missing_label": "Label missing from a split",
+    "share_imbalance": "Label shares differ between splits",
+    "under_represented": "Under-represented label",
+    "multi_split_items": "Items in two splits",
+    "duplicates": "Identical items in different splits",
+    "unlabelled": "Unlabelled items",
+}
+SEVERITY_NAMES = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
 def _health_params(request) -> dict:
-    params = {}
-    for name, low, high in (
-        ("share_threshold", 0, 1),
-        ("under_represented_ratio", 0, 1),
-        ("unlabelled_threshold", 0, 1),
-    ):
-        raw = request.GET.get(name)
-        if raw in (None, ""):
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            continue
-        if low <= value <= high:
-            params[name] = value
-    return params
+    return HealthThresholdsForm(request.GET).thresholds()
 
 
 @login_required
@@ -117,6 +140,7 @@ def _health_params(request) -> dict:
 def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     """Split health findings, each linked to the item browser or to its items."""
     version = version_for_user(request.user, dataset_id, version_id)
+    form = HealthThresholdsForm(request.GET or None)
     report = split_health(version=version, **_health_params(request))
     browser = reverse(
         "seeme:item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
@@ -128,6 +152,8 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
         findings.append(
             {
                 "finding": f,
+                "name": FINDING_NAMES.get(f.kind, f.kind.replace("_", " ").capitalize()),
+                "severity": SEVERITY_NAMES.get(f.severity, f.severity.capitalize()),
                 "links": [
                     {"url": browser + "?" + query_string(flt), "text": _filter_text(flt, report)}
                     for flt in f.filters
@@ -156,6 +182,7 @@ def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "version": version,
             "report": report,
             "findings": findings,
+            "form": form,
             "can_edit": version.rank >= Rank.EDITOR,
             "job_token": uuid.uuid4().hex,
         },

@@ -344,3 +344,28 @@ def test_split_health_finds_the_same_picture_uploaded_to_two_splits(api, version
     upload(api, other, samples.png())
     dups = [f for f in split_health(version=version).findings if f.kind == "duplicates"]
     assert [set(f.item_ids) for f in dups] == [{train.pk, test.pk}]
+
+
+def test_thumbnail_of_a_16_bit_png(api, item):
+    img = Image.new("I;16", (300, 200), 40000)
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    assert upload(api, item, out.getvalue(), "deep.png", "image/png").status_code == 200
+    thumb = api.get(item_url("item-download", item) + "?thumbnail=true")
+    assert thumb.status_code == 200
+    assert Image.open(io.BytesIO(body(thumb))).size == (256, 171)
+
+
+def test_a_thumbnail_that_cannot_be_made_is_a_json_400_not_a_500(api, item):
+    from django.core.files.storage import storages
+
+    from seeme import files
+
+    upload(api, item, samples.png())
+    name = files.blob_name(hashlib.sha256(samples.png()).hexdigest())
+    storage = storages["default"]
+    storage.delete(name)
+    storage.save(name, io.BytesIO(b"\x89PNG\r\n\x1a\ndamaged in storage"))
+    response = api.get(item_url("item-download", item) + "?thumbnail=true")
+    assert response.status_code == 400
+    assert response.json()["reason"] == "no_thumbnail"

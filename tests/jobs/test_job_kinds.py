@@ -1,6 +1,8 @@
 """What becomes a job: past SEEME_SYNC_LIMIT items the API answers 202 with the job; the
 job does what the request would have done, with exact statistics after every kind."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -154,3 +156,67 @@ def test_a_job_whose_version_vanished_fails_with_a_reason(user, dataset, world, 
     job = fresh(job)
     assert job.state == JobState.FAILED
     assert job.errors[0]["message"] == "The version no longer exists."
+
+
+def test_duplicate_progress_only_grows_and_ends_at_total(user, world):
+    seen = []
+    version_duplicate(version=world, user=user, progress=lambda d, t, m: seen.append((d, t)))
+    items = Item.objects.filter(dataset_version=world).count()
+    assert [t for _, t in seen] == [items] * len(seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[0] == 0 and done[-1] == items
+    assert len(set(done)) >= 3  # it moved in steps, not just 0 then all
+
+
+def _generate_job(user, *extra):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "generate_dataset",
+        *("--items", "300", "--labels", "4", "--chunk", "100", "--owner", user.username),
+        *("--seed", "7", "--job", *extra),
+        stdout=out,
+    )
+    assert "load in job" in out.getvalue()
+    return Job.objects.get(kind="generate_dataset")
+
+
+def test_generate_dataset_job_loads_in_chunks_with_exact_stats(user, run_jobs):
+    job = _generate_job(user)
+    version = Version.objects.get(pk=job.params["version_id"])
+    assert Item.objects.filter(dataset_version=version).count() == 0  # not in the command
+    assert job.total == 300 and job.state == JobState.QUEUED
+    run_jobs()
+    job = fresh(job)
+    assert (job.state, job.done, job.total) == (JobState.DONE, 300, 300), job.errors
+    assert Item.objects.filter(dataset_version=version).count() == 300
+    assert_stats_exact()
+
+
+def test_a_retried_generate_job_resumes_after_the_committed_chunks(user, run_jobs):
+    from labels.generate import generate_chunk
+
+    job = _generate_job(user)
+    version = Version.objects.get(pk=job.params["version_id"])
+    # Attempt 1 committed its first chunk and its checkpoint, then its worker died.
+    generate_chunk(
+        version=version,
+        owner=user,
+        split_ids=[uuid.UUID(i) for i in job.params["split_ids"]],
+        split_cum=job.params["split_cum"],
+        label_ids=[uuid.UUID(i) for i in job.params["label_ids"]],
+        opts=job.params["opts"],
+        start=0,
+        size=100,
+        base=job.created_at,
+    )
+    Job.objects.filter(pk=job.pk).update(done=100)
+    run_jobs()
+    assert fresh(job).state == JobState.DONE
+    names = list(Item.objects.filter(dataset_version=version).values_list("name", flat=True))
+    assert len(names) == len(set(names)) == 300  # nothing loaded twice
+    assert sorted(names)[0] == "img-0000000.jpg" and sorted(names)[-1] == "img-0000299.jpg"
+    assert_stats_exact()

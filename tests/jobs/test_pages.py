@@ -149,17 +149,21 @@ def test_assign_apply_past_the_limit_is_a_job(user, dataset, version, splits, se
     settings.SEEME_SYNC_LIMIT = 1
     ItemFactory.create_batch(4, dataset_version=version)
     url = reverse("tools:split-assign", kwargs={"dataset_id": dataset.pk, "version_id": version.pk})
-    response = page_client(user).post(
-        url,
-        {
-            "ratios": "train=0.5,valid=0.25,test=0.25",
-            "scope": "all",
-            "group_by": "none",
-            "separator": "_",
-            "seed": "1",
-            "action": "apply",
-            "job_token": "t1",
-        },
+    form = {
+        "ratios": "train=0.5,valid=0.25,test=0.25",
+        "scope": "all",
+        "group_by": "none",
+        "separator": "_",
+        "seed": "1",
+    }
+    client = page_client(user)
+    preview = client.post(url, {**form, "action": "preview"})
+    token = preview.context["preview"]["token"]
+    # Without the preview's token a job is not started either: Apply is the preview.
+    refused = client.post(url, {**form, "action": "apply", "job_token": "t0"})
+    assert refused.status_code == 200 and not Job.objects.exists()
+    response = client.post(
+        url, {**form, "action": "apply", "preview_token": token, "job_token": "t1"}
     )
     assert response.status_code == 302
     job = Job.objects.get()

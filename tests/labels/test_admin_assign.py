@@ -58,7 +58,9 @@ def test_the_action_asks_previews_then_assigns(version, splits):
     assert preview.status_code == 200
     assert preview.content.count(b'class="assign-preview"') == 2
     assert sorted(ItemSplit.objects.values_list("item_id", "split_id")) == before
-    done = post_action(client, [version, other], run="apply", **form)
+    token = preview.context["preview_token"]
+    assert token
+    done = post_action(client, [version, other], run="apply", preview_token=token, **form)
     assert done.status_code == 302
     loose = Item.objects.filter(dataset_version=version, memberships__isnull=True)
     assert not loose.exists()
@@ -79,17 +81,36 @@ def test_a_version_without_the_named_splits_is_reported_and_left_alone(version, 
     response = post_action(
         client,
         [bare],
-        run="apply",
+        run="preview",
         ratios="train=1",
         scope="all",
         group_by="none",
         separator="_",
         seed="",
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
     messages = [str(m) for m in response.wsgi_request._messages]
     assert any("no split named 'train'" in m for m in messages), messages
+    assert response.context["preview_token"] == ""  # nothing previewed: no Apply
+    assert b'value="apply"' not in response.content
     assert not ItemSplit.objects.filter(item=item).exists()
+
+
+def test_apply_without_the_previewed_form_writes_nothing(version, splits):
+    """Issue 13: preview 0.5/0.5, change the ratios, Apply: refused, nothing written."""
+    ItemFactory.create_batch(6, dataset_version=version)
+    client = staff_client()
+    form = {"scope": "unassigned", "group_by": "none", "separator": "_", "seed": "x"}
+    preview = post_action(client, [version], run="preview", ratios="train=0.5,valid=0.5", **form)
+    token = preview.context["preview_token"]
+    for body in (
+        {"ratios": "train=1", "preview_token": token},
+        {"ratios": "train=0.5,valid=0.5", "preview_token": ""},
+    ):
+        refused = post_action(client, [version], run="apply", **form, **body)
+        assert refused.status_code == 200
+        assert b"preview" in refused.content.lower()
+        assert not ItemSplit.objects.exists()
 
 
 def test_bad_ratios_come_back_in_the_form(version, splits):

@@ -209,3 +209,29 @@ def test_api_health_visibility(user, version):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["message"]
+
+
+FORMULAS = ["=HYPERLINK(1)", "+1", "-1", "@SUM(1)", "\tx", "\rx"]
+
+
+def test_health_csv_neutralises_formulas_on_the_api_and_the_page(user, api, version, splits):
+    for name in FORMULAS:
+        LabelFactory(version=version, name=name)
+    fill(splits["train"], {FORMULAS[0]: 3})
+    ids = {"dataset_id": version.dataset_id, "version_id": version.pk}
+    page = page_client_for(user).get(reverse("tools:version-health-csv", kwargs=ids))
+    for response in (api.get(health_url(version, format="csv")), page):
+        assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+        cells = [cell for row in rows for cell in row]
+        assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], rows
+        labels_column = {row[3] for row in rows[1:]}
+        assert {"'+1", "'@SUM(1)", "'\tx"} <= labels_column  # under-represented labels
+
+
+def page_client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -228,11 +228,33 @@ def test_multi_label_merge_drops_exact_duplicates_only(user):
     assert_stats_exact()
 
 
-def test_splits_not_named_keep_their_members(version, splits):
-    item = ItemFactory(dataset_version=version, splits=[splits["test"]])
-    items_assign_to_splits(version=version, ratios={"train": 0.5, "valid": 0.5}, scope="all")
-    assert len(placement(version)[item.pk]) == 2
-    assert "test" in placement(version)[item.pk]
+def test_scope_all_over_a_pool_leaves_each_item_in_one_split_with_its_labels(version, splits):
+    """Issue 13: a "pool" split the ratios do not name; scope=all empties it into the named
+    splits, every item in exactly one of them, its annotations moved along."""
+    pool = label_services.split_create(version=version, name="pool", user=None)
+    add_labelled(pool, {"cat": 30, "dog": 20}, prefix="pool")
+    twice = ItemFactory(dataset_version=version, splits=[pool, splits["test"]], name="both")
+    AnnotationFactory(item=twice, split=pool, label=version.labels.get(name="cat"))
+    labelled_before = Counter(
+        Annotation.objects.filter(split__version=version).values_list("label__name", flat=True)
+    )
+    result = items_assign_to_splits(version=version, ratios=RATIOS, scope="all", seed="p")
+    where = placement(version)
+    assert all(len(names) == 1 and names[0] in RATIOS for names in where.values()), where
+    assert not ItemSplit.objects.filter(split=pool).exists()
+    assert not Annotation.objects.filter(split=pool).exists()
+    by_label = Counter(
+        Annotation.objects.filter(split__version=version).values_list("label__name", flat=True)
+    )
+    assert by_label == labelled_before  # labels moved, none lost, none copied
+    # every annotation sits in the split its item is in
+    for item_id, split_name in Annotation.objects.filter(split__version=version).values_list(
+        "item_id", "split__name"
+    ):
+        assert where[item_id] == [split_name]
+    assert result.considered == 51
+    pool_stats = LabelStat.objects.get(split=pool, kind=LabelStat.Kind.TOTAL)
+    assert pool_stats.item_count == 0
     assert_stats_exact()
 
 
@@ -484,3 +506,48 @@ def test_api_move_needs_an_editor(user, version, splits):
     )
     assert response.status_code == 403
     assert placement(version)[item.pk] == ["train"]
+
+
+def _by_name(version):
+    return {
+        name: split
+        for name, split in ItemSplit.objects.filter(split__version=version).values_list(
+            "item__name", "split__name"
+        )
+    }
+
+
+def test_same_seed_over_the_same_files_reimported_elsewhere_splits_the_same(user):
+    """Points come from the item name (unique in the version), not from the item id."""
+    names = [f"img_{i:03d}.jpg" for i in range(60)]
+    first = DatasetFactory(owner=user).versions.get()
+    second = DatasetFactory(owner=user).versions.get()
+    for n in names:
+        ItemFactory(dataset_version=first, name=n)
+    for n in reversed(names):  # other ids, other creation order
+        ItemFactory(dataset_version=second, name=n)
+    for version in (first, second):
+        items_assign_to_splits(version=version, ratios=RATIOS, seed="s1")
+    assert _by_name(first) == _by_name(second)
+    assert len(set(_by_name(first).values())) == 3  # not everything in one split
+    other_seed = DatasetFactory(owner=user).versions.get()
+    for n in names:
+        ItemFactory(dataset_version=other_seed, name=n)
+    items_assign_to_splits(version=other_seed, ratios=RATIOS, seed="s2")
+    assert _by_name(other_seed) != _by_name(first)
+
+
+def test_items_with_a_duplicated_name_fall_back_to_their_id(version):
+    from labels.services.assignment import stable_keys
+
+    a = ItemFactory(dataset_version=version, name="same.jpg")
+    b = ItemFactory(dataset_version=version, name="same.jpg")
+    c = ItemFactory(dataset_version=version, name="only.jpg")
+    d = ItemFactory(dataset_version=version, name="")
+    rows = [(i.pk, i.name, "") for i in (a, b, c, d)]
+    assert stable_keys(version, rows) == {
+        a.pk: f"id:{a.pk}",
+        b.pk: f"id:{b.pk}",
+        c.pk: "name:only.jpg",
+        d.pk: f"id:{d.pk}",
+    }

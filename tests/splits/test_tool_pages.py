@@ -72,7 +72,11 @@ def test_assign_page_previews_without_writing_then_applies(user, filled, splits)
     assert [(c["before"], c["after"]) for c in cat["cells"]] == [(8, 4), (0, 2), (0, 2)]
     assert memberships() == before
     assert sorted(LabelStat.objects.values_list("id", "item_count"), key=str) == stats_before
-    applied = client.post(url("tools:split-assign", filled), {**form, "action": "apply"})
+    token = preview.context["preview"]["token"]
+    assert f'name="preview_token" value="{token}"'.encode() in preview.content
+    applied = client.post(
+        url("tools:split-assign", filled), {**form, "action": "apply", "preview_token": token}
+    )
     assert applied.status_code == 302
     assert applied["Location"] == reverse(
         "seeme:version-detail", kwargs={"dataset_id": filled.dataset_id, "version_id": filled.pk}
@@ -97,11 +101,78 @@ def test_assign_page_shows_errors_in_the_form(user, filled):
     ):
         response = client.post(
             url("tools:split-assign", filled),
-            {"ratios": ratios, "scope": "all", "group_by": "none", "action": "apply"},
+            {"ratios": ratios, "scope": "all", "group_by": "none", "action": "preview"},
         )
         assert response.status_code == 200
         assert message in response.content
         assert b"field__error" in response.content
+    assert memberships() == before
+
+
+ASSIGN_FORM = {
+    "ratios": "train=0.8,valid=0.1,test=0.1",
+    "scope": "all",
+    "group_by": "none",
+    "separator": "_",
+    "seed": "s",
+}
+
+
+def _preview(client, version, form=ASSIGN_FORM) -> str:
+    answer = client.post(url("tools:split-assign", version), {**form, "action": "preview"})
+    assert answer.status_code == 200
+    return answer.context["preview"]["token"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ratios": "train=0.5,valid=0.25,test=0.25"}, b"The form changed since the preview"),
+        ({"seed": "other"}, b"The form changed since the preview"),
+        ({"scope": "unassigned"}, b"The form changed since the preview"),
+        ({"preview_token": ""}, b"Preview first"),
+        ({"preview_token": "forged:token"}, b"Preview first"),
+    ],
+)
+def test_apply_refuses_anything_but_the_previewed_form(user, filled, change, message):
+    """Issue 13: preview 0.8/0.1/0.1, change the ratios, Apply: nothing is written."""
+    client = browser(user)
+    token = _preview(client, filled)
+    before = memberships()
+    body = {**ASSIGN_FORM, "action": "apply", "preview_token": token, **change}
+    answer = client.post(url("tools:split-assign", filled), body)
+    assert answer.status_code == 200
+    assert message in answer.content
+    assert b'role="alert"' in answer.content
+    assert memberships() == before
+
+
+def test_apply_refuses_a_stale_preview(user, filled, splits, settings):
+    client = browser(user)
+    token = _preview(client, filled)
+    before_new = memberships()
+    # The version changes after the preview: the previewed plan is no longer the plan.
+    ItemFactory.create_batch(3, dataset_version=filled)
+    before = memberships()
+    assert before == before_new
+    body = {**ASSIGN_FORM, "action": "apply", "preview_token": token}
+    answer = client.post(url("tools:split-assign", filled), body)
+    assert answer.status_code == 200
+    assert b"changed since the preview" in answer.content
+    assert memberships() == before
+    assert_stats_exact()
+
+
+def test_apply_refuses_an_expired_preview(user, filled, monkeypatch):
+    from splits.views import tools
+
+    client = browser(user)
+    token = _preview(client, filled)
+    monkeypatch.setattr(tools, "PREVIEW_MAX_AGE", -1)
+    before = memberships()
+    body = {**ASSIGN_FORM, "action": "apply", "preview_token": token}
+    answer = client.post(url("tools:split-assign", filled), body)
+    assert b"too old" in answer.content
     assert memberships() == before
 
 

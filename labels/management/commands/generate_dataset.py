@@ -1,11 +1,7 @@
 """Generate a large, realistic dataset with exact statistics (for benchmarks and demos)."""
 
-import io
 import itertools
-import json
-import random
 import time
-from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -13,42 +9,9 @@ from django.utils import timezone
 
 from labels import services
 from labels.assignment import RatioError, parse_ratios
+from labels.generate import generate_chunk, label_names
+from labels.jobs import generate_dataset_enqueue
 from labels.models import LabelStat
-from labels.services import NewItem
-from seeme.demo_pictures import Shape, picture, random_box
-from seeme.files import store_blob
-
-COMMON_LABELS = [
-    "cat",
-    "dog",
-    "car",
-    "person",
-    "bicycle",
-    "bird",
-    "tree",
-    "house",
-    "boat",
-    "horse",
-    "truck",
-    "bus",
-    "sheep",
-    "cow",
-    "chair",
-    "bottle",
-    "plane",
-    "train",
-    "flower",
-    "sign",
-]
-
-
-def label_names(n: int) -> list[str]:
-    return [COMMON_LABELS[i] if i < len(COMMON_LABELS) else f"class-{i:04d}" for i in range(n)]
-
-
-def zipf_weights(n: int, s: float) -> list[float]:
-    """Cumulative weights of ranks 1..n under Zipf's law with exponent ``s``."""
-    return list(itertools.accumulate(1 / (rank**s) for rank in range(1, n + 1)))
 
 
 class Command(BaseCommand):
@@ -103,6 +66,12 @@ class Command(BaseCommand):
             help="Give every item a small JPEG (Pillow) showing its labels: each label a shape "
             "in its colour, regions where their boxes say. About 1 ms an item.",
         )
+        parser.add_argument(
+            "--job",
+            action="store_true",
+            help="Create the dataset, its splits and labels now, and load the items in a job "
+            "(run by manage.py db_worker); prints the job's id and page.",
+        )
 
     def handle(self, *args, **opts):
         self._check(opts)
@@ -129,15 +98,27 @@ class Command(BaseCommand):
             services.label_create(version=version, user=owner, name=name)
             for name in label_names(opts["labels"])
         ]
-        self.colors = {lb.pk: (n, lb.color) for n, lb in enumerate(labels)}
-        self._load(
-            version,
-            owner,
-            [s.pk for s in splits],
-            list(itertools.accumulate(r for _, r in ratios)),
-            [lb.pk for lb in labels],
-            opts,
-        )
+        split_ids = [s.pk for s in splits]
+        split_cum = list(itertools.accumulate(r for _, r in ratios))
+        label_ids = [lb.pk for lb in labels]
+        if opts["job"]:
+            job = generate_dataset_enqueue(
+                version=version,
+                owner=owner,
+                split_ids=split_ids,
+                split_cum=split_cum,
+                label_ids=label_ids,
+                opts=opts,
+            )
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Dataset {dataset.pk} (version {version.pk}) created; its "
+                    f"{opts['items']:,} items load in job {job.pk}: /jobs/{job.pk}/ "
+                    f"(GET /api/v1/jobs/{job.pk}); a worker runs it (manage.py db_worker)."
+                )
+            )
+            return
+        self._load(version, owner, split_ids, split_cum, label_ids, opts)
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -172,72 +153,19 @@ class Command(BaseCommand):
         return user
 
     def _load(self, version, owner, split_ids, split_cum, label_ids, opts) -> None:
-        rng = random.Random(opts["seed"])
-        label_cum = zipf_weights(len(label_ids), opts["zipf"])
-        multi_label = opts["multi_label"]
         total, chunk = opts["items"], opts["chunk"]
         base = timezone.now()
         for start in range(0, total, chunk):
             size = min(chunk, total - start)
-            split_of = rng.choices(split_ids, cum_weights=split_cum, k=size)
-            label_of = rng.choices(label_ids, cum_weights=label_cum, k=size)
-            batch = []
-            for offset in range(size):
-                split, label = split_of[offset], label_of[offset]
-                annotations = ()
-                if rng.random() >= opts["unlabelled"]:
-                    annotations = ((split, label, ""),)
-                    if rng.random() < opts["multi"]:
-                        annotations += self._extra(
-                            rng, split, label, label_ids, label_cum, multi_label
-                        )
-                number = start + offset
-                picture = self._picture(rng, number, label, annotations) if opts["images"] else ""
-                batch.append(
-                    NewItem(
-                        name=f"img-{number:07d}.jpg",
-                        split_ids=(split,),
-                        annotations=annotations,
-                        extension="jpg",
-                        file_sha256=picture,
-                    )
-                )
-            services.items_bulk_create(
+            generate_chunk(
                 version=version,
-                user=owner,
-                items=batch,
-                created_at=base + timedelta(microseconds=start),
+                owner=owner,
+                split_ids=split_ids,
+                split_cum=split_cum,
+                label_ids=label_ids,
+                opts=opts,
+                start=start,
+                size=size,
+                base=base,
             )
             self.stdout.write(f"  {start + size:,} / {total:,} items")
-
-    def _extra(self, rng, split, first, label_ids, label_cum, multi_label) -> tuple:
-        """One or two more annotations: other whole-item labels on a multi-label dataset,
-        else regions (a single-label item has one whole-item label)."""
-        extra, whole = [], {first}
-        for label in rng.choices(label_ids, cum_weights=label_cum, k=1 + (rng.random() < 0.3)):
-            if multi_label and label not in whole:
-                whole.add(label)
-                extra.append((split, label, ""))
-            else:
-                # x_min, y_min, x_max, y_max, relative (labels/regions.py)
-                x, y = rng.random() * 0.5, rng.random() * 0.5
-                box = [
-                    round(x, 3),
-                    round(y, 3),
-                    round(x + 0.1 + rng.random() * 0.4, 3),
-                    round(y + 0.1 + rng.random() * 0.4, 3),
-                ]
-                extra.append((split, label, str(box)))
-        return tuple(extra)
-
-    def _picture(self, rng, number: int, label, annotations) -> str:
-        """Store the item's picture: its whole-item label's shape (a random label's when it
-        is unlabelled) and each region's label in its box. Returns the blob's hash."""
-        whole = [a[1] for a in annotations if not a[2]] or [label]
-        shapes = [Shape(*self.colors[whole[0]], random_box(rng))]
-        for _, region_label, coordinates in annotations:
-            if coordinates:
-                x1, y1, x2, y2 = json.loads(coordinates)
-                shapes.append(Shape(*self.colors[region_label], (x1, y1, x2, y2)))
-        data = picture(shapes, seed=number, size=(160, 120), quality=80)
-        return store_blob(io.BytesIO(data)).sha256
