@@ -210,3 +210,16 @@ def test_assign_preview_past_the_limit_is_a_job_whose_page_shows_the_table(
     assert 'value="42"' in html  # ... they are the form's
     stranger = page_client(UserFactory())
     assert stranger.get(job.result_url).status_code == 404
+
+
+def test_admin_lists_jobs_read_only(dataset, user):
+    job = enqueue_job("noop", dataset=dataset, user=user)
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    client = page_client(admin_user)
+    html = client.get(reverse("admin:seeme_job_changelist")).content.decode()
+    assert "noop" in html and str(dataset.name) in html
+    assert reverse("admin:seeme_job_add") not in html
+    detail = client.get(reverse("admin:seeme_job_change", args=[job.pk])).content.decode()
+    assert page(job) in detail  # the link to the job page
+    assert client.post(reverse("admin:seeme_job_delete", args=[job.pk])).status_code == 403
+    assert Job.objects.filter(pk=job.pk).exists()
