@@ -19,11 +19,12 @@ from labels.archive.staging import discard, open_staged
 from labels.services.imports import plan_for_version, plan_summary, version_import
 from seeme.exceptions import NotFound
 from seeme.files import file_storage
+from seeme.jobs.models import Job
 from seeme.jobs.outputs import export_file_discard, export_file_name, exports_prune
 from seeme.jobs.registry import job_kind
-from seeme.jobs.services import JobRun
-from seeme.models import User, Version
-from splits.models import DatasetSplit
+from seeme.jobs.services import JobRun, enqueue_job
+from seeme.models import Item, User, Version
+from splits.models import DatasetSplit, ItemSplit
 
 ARCHIVE_IMPORT = "archive_import"
 ARCHIVE_EXPORT = "archive_export"
@@ -90,6 +91,36 @@ def run_archive_import(run: JobRun) -> dict:
         "api_url": f"/api/v1/datasets/{version.dataset_id}/versions/{version.pk}",
         "url": version_page(version),
     }
+
+
+def export_item_count(version: Version, split: DatasetSplit | None) -> int:
+    """The items an export covers: the split's members, or the version's items."""
+    if split is not None:
+        return ItemSplit.objects.filter(split=split).count()
+    return Item.objects.filter(dataset_version=version).count()
+
+
+def export_runs_as_job(version: Version, split: DatasetSplit | None) -> bool:
+    """Whether the page exports by a job: more items than ``SEEME_SYNC_LIMIT``."""
+    return export_item_count(version, split) > int(getattr(settings, "SEEME_SYNC_LIMIT", 20_000))
+
+
+def export_enqueue(
+    *, version: Version, split: DatasetSplit | None, fmt: str, user: User, key: str = ""
+) -> Job:
+    """Queue an ``archive_export`` of the version (or one split) in ``fmt``. ``key``: the
+    idempotency key (a form's one-time token; the API's ``Idempotency-Key``)."""
+    params = {"version_id": str(version.pk), "format": fmt}
+    if split is not None:
+        params["split_id"] = str(split.pk)
+    return enqueue_job(
+        ARCHIVE_EXPORT,
+        dataset=version.dataset,
+        user=user,
+        params=params,
+        message="Queued",
+        idempotency_key=key,
+    )
 
 
 def export_filename(version: Version, split: DatasetSplit | None, fmt: str) -> str:

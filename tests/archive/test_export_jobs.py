@@ -4,6 +4,7 @@ the job, and pruned."""
 
 import io
 import os
+import re
 import zipfile
 from datetime import timedelta
 
@@ -185,3 +186,74 @@ def test_prune_removes_old_and_orphaned_exports(api, user, version, settings):
     call_command("prune_exports")
     assert not storage.exists(name)
     assert api.get(reverse("job-download", kwargs={"pk": job.pk})).status_code == 404
+
+
+def page_export(client, version, split=None):
+    args = [version.dataset_id, version.pk] + ([split.pk] if split is not None else [])
+    return reverse("labels:archive-export-split" if split else "labels:archive-export", args=args)
+
+
+def test_page_past_the_limit_starts_one_job_per_submit(api, user, version, settings):
+    from django.test import Client
+
+    load(api, version)
+    settings.SEEME_SYNC_LIMIT = 10
+    client = Client()
+    client.force_login(user)
+    html = client.get(reverse("seeme:version-detail", args=[version.dataset_id, version.pk]))
+    token = re.search(r'name="job_token" value="([0-9a-f]+)"', html.content.decode()).group(1)
+    url = page_export(client, version)
+    first = client.post(url, {"format": "yolo", "job_token": token})
+    again = client.post(url, {"format": "yolo", "job_token": token})  # a double click
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert Job.objects.filter(kind=ARCHIVE_EXPORT).count() == 1
+    job = Job.objects.get()
+    assert first["Location"] == reverse("seeme:job-detail", args=[job.pk])
+    # Another format from the same page is another export.
+    client.post(url, {"format": "coco", "job_token": token})
+    assert Job.objects.filter(kind=ARCHIVE_EXPORT).count() == 2
+    drain_queue()
+    job.refresh_from_db()
+    assert job.state == "done", job.errors
+    page = client.get(first["Location"]).content.decode()
+    assert f'href="{job.result_url}"' in page
+    download = client.get(job.result_url)
+    assert download.status_code == 200
+    assert "obj.names" in contents(b"".join(download.streaming_content))
+
+
+def test_page_under_the_limit_streams_and_strangers_get_404(api, user, other_user, version):
+    from django.test import Client
+
+    load(api, version)
+    split = version.splits.get(name="valid")
+    client = Client()
+    client.force_login(user)
+    response = client.post(page_export(client, version, split), {"format": "folders"})
+    assert response.status_code == 200 and response.streaming
+    assert set(contents(b"".join(response.streaming_content))) >= {"valid/dog/0.png"}
+    assert not Job.objects.exists()
+    assert client.post(page_export(client, version), {"format": "nope"}).status_code == 400
+    client.force_login(other_user)
+    assert client.post(page_export(client, version), {"format": "folders"}).status_code == 404
+
+
+def test_api_download_streams_at_any_size_and_job_true_answers_202(api, user, version, settings):
+    load(api, version)
+    settings.SEEME_SYNC_LIMIT = 1
+    streamed = api.get(download_url(version))
+    assert streamed.status_code == 200 and streamed.streaming  # the SDK's route: a stream
+    assert not Job.objects.exists()
+    response = api.get(download_url(version, format="manifest", job="true"))
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["kind"] == ARCHIVE_EXPORT and body["state"] == "queued"
+    assert response["Location"].endswith(f"/jobs/{body['id']}")
+    assert api.get(download_url(version, format="bad", job="true")).status_code == 400
+    assert api.get(download_url(version, job="maybe")).status_code == 400
+    drain_queue()
+    job = Job.objects.get(pk=body["id"])
+    assert job.state == "done", job.errors
+    entries = contents(job_file(api, job))
+    assert "manifest.jsonl" in entries and "manifest.csv" in entries
