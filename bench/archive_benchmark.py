@@ -15,7 +15,9 @@
 - ``export``: for each size, a dataset made by ``generate_dataset`` (in a subprocess) and,
   in a FRESH process (``export-once``), its export streamed into a sink that only counts
   bytes; items/s, the process's resident memory before the export and its peak during it
-  (``VmHWM``, reset just before), so the sizes compare.
+  (``VmHWM``, reset just before), so the sizes compare. ``--job``: the same export run as
+  an ``archive_export`` job in that process (``job_run``: the zip spooled to a temporary
+  file, then kept in the file storage, progress written), the file deleted afterwards.
 """
 
 import argparse
@@ -136,8 +138,24 @@ def memory_kb(field: str) -> int:
     raise KeyError(field)
 
 
-def export_once(name: str, fmt: str) -> dict:
-    """In this (fresh) process: the export of dataset ``name`` streamed and counted."""
+def export_job(version, fmt: str) -> int:
+    """The export as an ``archive_export`` job run here; the kept zip's size (then deleted)."""
+    from labels.archive.jobs import export_enqueue
+    from seeme.files import file_storage
+    from seeme.jobs.services import job_run
+
+    job = export_enqueue(version=version, split=None, fmt=fmt, user=owner())
+    state = job_run(job_id=job.pk)
+    job.refresh_from_db()
+    if state != "done":
+        raise SystemExit(f"the export job ended {state}: {job.errors}")
+    file_storage().delete(job.result["file"])
+    return int(job.result["size"])
+
+
+def export_once(name: str, fmt: str, as_job: bool = False) -> dict:
+    """In this (fresh) process: the export of dataset ``name`` streamed and counted (or, with
+    ``as_job``, written by an export job)."""
     version = Dataset.objects.get(name=name).versions.get()
     items = Item.objects.filter(dataset_version=version).count()
     connection.close()
@@ -145,13 +163,17 @@ def export_once(name: str, fmt: str) -> dict:
     before = memory_kb("VmRSS")
     t0 = time.perf_counter()
     size = 0
-    for chunk in export_zip(ExportScope.of(version), fmt):
-        size += len(chunk)
+    if as_job:
+        size = export_job(version, fmt)
+    else:
+        for chunk in export_zip(ExportScope.of(version), fmt):
+            size += len(chunk)
     elapsed = time.perf_counter() - t0
     after = memory_kb("VmHWM")
     return {
         "dataset": name,
         "format": fmt,
+        "as_job": as_job,
         "items": items,
         "zip_mb": round(size / 2**20, 1),
         "seconds": round(elapsed, 1),
@@ -192,9 +214,11 @@ def main() -> None:
     p = sub.add_parser("export")
     p.add_argument("--items", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--format", default="manifest")
+    p.add_argument("--job", action="store_true", help="Run the export as an archive_export job.")
     p = sub.add_parser("export-once")
     p.add_argument("--name", required=True)
     p.add_argument("--format", default="manifest")
+    p.add_argument("--job", action="store_true", help="Run the export as an archive_export job.")
     args = parser.parse_args()
     print(f"vendor: {connection.vendor}", file=sys.stderr)
     if args.command == "import-text":
@@ -202,12 +226,13 @@ def main() -> None:
     elif args.command == "import-jpegs":
         print(json.dumps(run_import(args.n, "jpegs", args.keep)))
     elif args.command == "export-once":
-        print(json.dumps(export_once(args.name, args.format)))
+        print(json.dumps(export_once(args.name, args.format, args.job)))
     else:
         for items in args.items:
             name = ensure_dataset(items)
             out = subprocess.run(
-                [sys.executable, __file__, "export-once", "--name", name, "--format", args.format],
+                [sys.executable, __file__, "export-once", "--name", name, "--format", args.format]
+                + (["--job"] if args.job else []),
                 check=True,
                 capture_output=True,
                 text=True,

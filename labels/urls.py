@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labels.views import annotate, archives, exports
+from labels.views import annotate, archive_export, archives, exports
 
 app_name = "labels"
 
@@ -17,4 +17,10 @@ urlpatterns = [
     path(ITEM + "state/", annotate.item_state, name="item-state"),
     path(VERSION + "items/bulk/", annotate.items_bulk, name="items-bulk"),
     path(VERSION + "import/", archives.archive_import, name="archive-import"),
+    path(VERSION + "export/", archive_export.archive_export, name="archive-export"),
+    path(
+        VERSION + "splits/<uuid:split_id>/export/",
+        archive_export.archive_export,
+        name="archive-export-split",
+    ),
 ]

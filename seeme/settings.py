@@ -358,3 +358,5 @@ SEEME_ARCHIVE_MAX_DOCUMENT_MB = int(os.environ.get("SEEME_ARCHIVE_MAX_DOCUMENT_M
 # An archive with more files than SEEME_SYNC_LIMIT, or more unpacked MB than this, is
 # imported by a job (the upload answers 202 with it); smaller ones in the request.
 SEEME_ARCHIVE_SYNC_MB = int(os.environ.get("SEEME_ARCHIVE_SYNC_MB", "100"))
+# Zips written by export jobs (exports/<job id>.zip) are deleted after this many hours.
+SEEME_EXPORT_KEEP_HOURS = float(os.environ.get("SEEME_EXPORT_KEEP_HOURS", "24"))

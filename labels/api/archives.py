@@ -1,11 +1,11 @@
 """API of whole versions as zip archives: ``…/upload[/{format}]`` imports an archive (or,
 with ``?dry_run=true``, reports what it would import), ``…/download[/{split_id}]`` streams
-the version (or one split) as a zip. Thin views: the archive, the plan, the import and the
+the version (or one split) as a zip (``?job=true``: by an ``archive_export`` job, 202).
+Thin views: the archive, the plan, the import and the
 export live in ``labels.archive`` and ``labels.services.imports``."""
 
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db.models import Prefetch
-from django.http import StreamingHttpResponse
 from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -14,14 +14,14 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from labels.archive import FORMATS, SafeArchive, detect_format
-from labels.archive.export import EXPORT_FORMATS, export_zip
-from labels.archive.jobs import ARCHIVE_IMPORT, runs_as_job
+from labels.archive.export import EXPORT_FORMATS
+from labels.archive.jobs import ARCHIVE_IMPORT, export_enqueue, runs_as_job
 from labels.archive.plan import ArchiveRejected, ArchiveTooLarge
-from labels.archive.rows import ExportScope
 from labels.archive.safety import limits
 from labels.archive.staging import stage
 from labels.models import Label
 from labels.services.imports import plan_for_version, plan_summary, version_import
+from labels.views.archive_export import zip_response
 from seeme.api.jobs import JobSerializer, job_response
 from seeme.api.schema import SeemeAutoSchema
 from seeme.api.scoping import EDIT, ERROR, READ, VersionChildMixin, path_uuid
@@ -29,6 +29,12 @@ from seeme.api.serializers import VersionSerializer
 from seeme.jobs.services import enqueue_job
 from seeme.models import ContentType, Version
 from splits.models import DatasetSplit
+
+
+class DownloadParams(serializers.Serializer):
+    job = serializers.BooleanField(
+        required=False, default=False, help_text="Write the zip by a job (202) instead."
+    )
 
 
 class UploadParams(serializers.Serializer):
@@ -201,17 +207,21 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
         return response
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=list(EXPORT_FORMATS))],
+        parameters=[OpenApiParameter("format", str, enum=list(EXPORT_FORMATS)), DownloadParams],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, "The zip"),
+            202: OpenApiResponse(JobSerializer, "?job=true: the job writing the zip"),
             400: ERROR,
             404: ERROR,
         },
     )
     def download(self, request, *args, **kwargs):
-        """The version (or one split) as a zip, streamed: ``folders`` by default (``csv``
-        for a tabular dataset), or ``?format=`` yolo, csv, spacy-ner, coco, manifest,
-        manifest-csv, manifest-jsonl."""
+        """The version (or one split) as a zip, streamed at any size: ``folders`` by default
+        (``csv`` for a tabular dataset), or ``?format=`` yolo, csv, spacy-ner, coco,
+        manifest, manifest-csv, manifest-jsonl. ``?job=true``: an ``archive_export`` job
+        writes the zip instead (202 with the job; its ``result_url`` downloads the file)."""
+        params = DownloadParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
         version = self.scoped_version
         fmt = request.query_params.get("format") or default_export_format(version)
         if fmt not in EXPORT_FORMATS:
@@ -225,10 +235,15 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
             ).first()
             if split is None:
                 raise NotFound()
-        scope = ExportScope.of(version, split)
-        response = StreamingHttpResponse(export_zip(scope, fmt), content_type="application/zip")
-        name = f"{version.dataset.name}-{version.name}" + (f"-{split.name}" if split else "")
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120]
-        response["Content-Disposition"] = f'attachment; filename="{safe}-{fmt}.zip"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        if params.validated_data["job"]:
+            job = export_enqueue(
+                version=version,
+                split=split,
+                fmt=fmt,
+                user=request.user,
+                key=request.headers.get("Idempotency-Key", ""),
+            )
+            response = job_response(job, status.HTTP_202_ACCEPTED)
+            response["Location"] = JobSerializer(job).data["url"]
+            return response
+        return zip_response(version, split, fmt)

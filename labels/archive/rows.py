@@ -3,8 +3,8 @@ order, a chunk at a time, each with its annotations in that split."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from django.db.models import Count
 
@@ -13,6 +13,8 @@ from seeme.models import Item, Version
 from splits.models import DatasetSplit, ItemSplit
 
 CHUNK = 2000
+# ``ExportScope.on_rows`` is called after every this many rows read (a job's progress).
+PROGRESS_EVERY = 500
 ITEM_FIELDS = (
     "id",
     "name",
@@ -53,12 +55,48 @@ def _row(values: tuple, split: DatasetSplit | None, annotations: tuple) -> Row:
 @dataclass
 class ExportScope:
     """What one download covers: the version, its labels (index order), and its splits (all,
-    or the one asked for; ``loose``: also the items in no split)."""
+    or the one asked for; ``loose``: also the items in no split). ``on_rows(seen)``, when
+    set, is called every ``PROGRESS_EVERY`` rows read (``seen``: rows read so far, over
+    every pass a format makes; ``row_count`` says how many that will be)."""
 
     version: Version
     labels: list[Label]
     splits: list[DatasetSplit]
     loose: bool
+    on_rows: Callable[[int], None] | None = field(default=None, repr=False)
+    seen: int = 0
+
+    def _counted(self, rows: Iterator[Row]) -> Iterator[Row]:
+        for row in rows:
+            yield row
+            self.seen += 1
+            if self.on_rows is not None and self.seen % PROGRESS_EVERY == 0:
+                self.on_rows(self.seen)
+
+    def row_count(self, fmt: str) -> int:
+        """How many rows the export in ``fmt`` reads (each format's passes over the rows of
+        ``labels.archive.export``): the progress total of an export job."""
+        members = ItemSplit.objects.filter(split__in=self.splits).count()
+        loose = (
+            Item.objects.filter(dataset_version=self.version, memberships__isnull=True).count()
+            if self.loose
+            else 0
+        )
+        every = members + loose
+        distinct = (
+            Item.objects.filter(dataset_version=self.version).count() if self.loose else every
+        )
+        tabular = self.version.dataset.content_type == "tabular"
+        return {
+            "folders": members,
+            "spacy-ner": members,
+            "yolo": 2 * members,
+            "coco": 3 * members,
+            "csv": every * (2 if tabular else 1),
+            "manifest": distinct + 2 * every,
+            "manifest-csv": distinct + every,
+            "manifest-jsonl": distinct + every,
+        }[fmt]
 
     @classmethod
     def of(cls, version: Version, split: DatasetSplit | None = None) -> "ExportScope":
@@ -74,6 +112,9 @@ class ExportScope:
 
     def rows(self, split: DatasetSplit) -> Iterator[Row]:
         """The split's members, a chunk of ``CHUNK`` at a time (two queries a chunk)."""
+        return self._counted(self._rows(split))
+
+    def _rows(self, split: DatasetSplit) -> Iterator[Row]:
         members = (
             ItemSplit.objects.filter(split=split)
             .order_by("item__created_at", "item_id")
@@ -91,6 +132,9 @@ class ExportScope:
 
     def loose_rows(self) -> Iterator[Row]:
         """The version's items that are in no split."""
+        return self._counted(self._loose_rows())
+
+    def _loose_rows(self) -> Iterator[Row]:
         items = (
             Item.objects.filter(dataset_version=self.version, memberships__isnull=True)
             .order_by("created_at", "id")
@@ -111,8 +155,7 @@ class ExportScope:
             .values_list(*ITEM_FIELDS)
             .iterator(chunk_size=CHUNK)
         )
-        for values in items:
-            yield _row(values, None, ())
+        yield from self._counted(_row(values, None, ()) for values in items)
 
     def all_rows(self) -> Iterator[Row]:
         for split in self.splits:

@@ -3,17 +3,22 @@
 A job is visible to whoever may see its dataset (``seeme.jobs.selectors.job_for_user``);
 others get 404. Reading a job reaps it first when its worker stopped answering, so no reader
 ever sees a dead job as running. Cancelling needs the role that may start jobs (editor).
+``GET /jobs/{id}/download`` streams the file a done job left (a large export), to the same
+readers; 404 when there is none (not done, failed, cancelled, or pruned).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 
 from seeme.api.scoping import ERROR, DatasetChildMixin, path_uuid
+from seeme.files import file_storage
 from seeme.jobs.models import Job
+from seeme.jobs.outputs import job_export_file
 from seeme.jobs.selectors import job_for_user, job_list_for_dataset
 from seeme.jobs.services import job_cancel, jobs_reap
 from seeme.selectors import Rank, dataset_for_user
@@ -89,6 +94,29 @@ class JobViewSet(viewsets.GenericViewSet):
             except DjangoPermissionDenied as exc:  # sees the dataset, is not an editor
                 raise exceptions.PermissionDenied(str(exc)) from exc
         return job_response(job_cancel(job=job))
+
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, "The file"),
+            404: ERROR,
+        }
+    )
+    def download(self, request, *args, **kwargs):
+        """The file a done job left (an export job's zip), as an attachment. 404 when the
+        job is not done, left no file, or its file was pruned (SEEME_EXPORT_KEEP_HOURS)."""
+        job = _visible_job(request, kwargs)
+        name = job_export_file(job)
+        if name is None:
+            raise exceptions.NotFound("This job has no file to download (or it was pruned).")
+        filename = str((job.result or {}).get("filename") or f"{job.pk}.zip")
+        response = FileResponse(
+            file_storage().open(name, "rb"),
+            as_attachment=True,
+            filename=filename,
+            content_type="application/zip",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class DatasetJobViewSet(DatasetChildMixin, viewsets.GenericViewSet):

@@ -101,6 +101,11 @@ job_routes = [
         JobViewSet.as_view({"post": "cancel"}),
         name="job-cancel",
     ),
+    re_path(
+        r"^jobs/(?P<pk>[^/]+)/download/?$",
+        JobViewSet.as_view({"get": "download"}),
+        name="job-download",
+    ),
     re_path(r"^jobs/(?P<pk>[^/]+)/?$", JobViewSet.as_view({"get": "retrieve"}), name="job-detail"),
     re_path(
         rf"^{DATASET}/jobs/?$", DatasetJobViewSet.as_view({"get": "list"}), name="dataset-jobs"

@@ -111,19 +111,20 @@ def test_viewers_get_403_strangers_404(client, version):
 def test_version_and_split_pages_offer_export(browser, version, splits):
     html = browser.get(reverse("seeme:version-detail", args=[version.dataset_id, version.pk]))
     text = html.content.decode()
-    download = reverse("version-download", args=[version.dataset_id, version.pk])
-    assert f'action="{download}"' in text and "Import zip" in text
+    export = reverse("labels:archive-export", args=[version.dataset_id, version.pk])
+    assert f'action="{export}"' in text and "Import zip" in text
     split = splits["train"]
     page = browser.get(
         reverse("splits:split-detail", args=[version.dataset_id, version.pk, split.pk])
     )
-    split_download = reverse(
-        "version-download-split", args=[version.dataset_id, version.pk, split.pk]
+    split_export = reverse(
+        "labels:archive-export-split", args=[version.dataset_id, version.pk, split.pk]
     )
-    assert f'action="{split_download}"' in page.content.decode()
-    # The form's GET works with the page's session.
-    response = browser.get(split_download, {"format": "manifest-jsonl"})
+    assert f'action="{split_export}"' in page.content.decode()
+    # Under the sync limit the form's POST streams the zip with the page's session.
+    response = browser.post(split_export, {"format": "manifest-jsonl", "job_token": "t"})
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert response.streaming
 
 
 def test_a_large_archive_is_imported_by_a_job_from_the_page(browser, version, settings):
