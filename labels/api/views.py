@@ -18,6 +18,7 @@ from labels.api.serializers import (
     AnnotationUpdateSerializer,
     LabelSerializer,
     LabelStatSerializer,
+    label_stat_json,
 )
 from labels.exports import label_stats_csv_response
 from labels.models import Annotation, Label, LabelStat
@@ -100,7 +101,7 @@ class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
         rows = selectors.label_stats_of_split_id(**self._row_ids())
         if not rows:
             raise NotFound()
-        return Response(LabelStatSerializer(rows, many=True).data)
+        return Response([label_stat_json(row) for row in rows])
 
     @extend_schema(responses={200: LabelStatSerializer, 404: ERROR})
     def total_for_split(self, request, *args, **kwargs):
@@ -108,7 +109,7 @@ class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
         row = selectors.label_stat_total_of_split_id(**self._row_ids())
         if row is None:
             raise NotFound()
-        return Response(LabelStatSerializer(row).data)
+        return Response(label_stat_json(row))
 
     def get_renderers(self):
         if self.action == "matrix_csv":

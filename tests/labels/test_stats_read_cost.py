@@ -116,3 +116,16 @@ def test_reads_write_the_key_at_most_once_a_minute(user, splits):
             assert api.get(url).status_code == 200
     assert len(writes(captured)) == 1
     assert APIKey.objects.get(pk=key.pk).last_used_at > first - timedelta(seconds=61)
+
+
+def test_the_fast_answer_equals_the_serializer(user, splits):
+    from labels.api.serializers import LabelStatSerializer, label_stat_json
+    from labels.models import LabelStat
+
+    LabelFactory(version=splits["train"].version, name="cat")
+    rows = list(LabelStat.objects.filter(split=splits["train"]))
+    assert any(r.label_id is None for r in rows) and any(r.label_id for r in rows)
+    assert [label_stat_json(r) for r in rows] == LabelStatSerializer(rows, many=True).data
+    body = client_for(user).get(url_of("label-stats", splits["train"])).json()
+    by_id = {str(r.pk): r for r in rows}
+    assert body == [LabelStatSerializer(by_id[b["id"]]).data for b in body]
