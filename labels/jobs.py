@@ -88,7 +88,11 @@ def run_split_assign(run: JobRun) -> dict:
     run.progress(0, 1, "Assigning" if not options.get("dry_run") else "Planning (dry run)")
     result = items_assign_to_splits(version=version, **options)
     run.progress(1, 1)
-    return {**result.as_dict(), "url": version_page(version)}
+    # A dry run's answer is the preview table, shown by the assign page.
+    url = f"{version_page(version)}splits/assign/?job={run.job.pk}" if result.dry_run else ""
+    # The plan's fingerprint lets the page hand out a preview token: Apply is this plan.
+    extra = {"fingerprint": result.fingerprint()} if result.dry_run else {}
+    return {**result.as_dict(), **extra, "url": url or version_page(version)}
 
 
 @job_kind(SPLIT_MOVE, title="Move items to a split")

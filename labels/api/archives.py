@@ -3,6 +3,7 @@ with ``?dry_run=true``, reports what it would import), ``…/download[/{split_id
 the version (or one split) as a zip. Thin views: the archive, the plan, the import and the
 export live in ``labels.archive`` and ``labels.services.imports``."""
 
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from drf_spectacular.plumbing import build_parameter_type
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 from labels.archive import FORMATS, SafeArchive, detect_format
 from labels.archive.export import EXPORT_FORMATS, export_zip
 from labels.archive.jobs import ARCHIVE_IMPORT, runs_as_job
-from labels.archive.plan import ArchiveRejected
+from labels.archive.plan import ArchiveRejected, ArchiveTooLarge
 from labels.archive.rows import ExportScope
 from labels.archive.safety import limits
 from labels.archive.staging import stage
@@ -57,14 +58,36 @@ def version_json(version: Version) -> dict:
     return VersionSerializer(version).data
 
 
+class _ArchiveSizeLimit(FileUploadHandler):
+    """Stops reading the upload as soon as it passes the archive limit (413), before Django
+    has spooled the rest of it to disk."""
+
+    def receive_data_chunk(self, raw_data, start):
+        limit = limits()["max_unpacked"]
+        if start + len(raw_data) > limit:
+            raise ArchiveTooLarge(start + len(raw_data), limit)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
 def uploaded_archive(request):
+    """The multipart part ``file``: refused (413) past the limit, by its Content-Length
+    before reading, else as soon as the bytes read pass it."""
+    limit = limits()["max_unpacked"]
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit + (1 << 20):
+        raise ArchiveTooLarge(length, limit)
+    request._request.upload_handlers.insert(0, _ArchiveSizeLimit(request._request))
     upload = request.FILES.get("file")
     if upload is None:
         raise ValidationError(
             {"file": ["Send the zip as a multipart/form-data part named 'file'."]}
         )
-    if upload.size > limits()["max_unpacked"]:
-        raise ValidationError({"file": ["The archive is larger than this server accepts."]})
     return upload
 
 
@@ -126,6 +149,7 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
             400: ERROR,
             403: ERROR,
             404: ERROR,
+            413: ERROR,
         },
     )
     def upload(self, request, *args, **kwargs):
@@ -157,15 +181,15 @@ class ArchiveViewSet(VersionChildMixin, viewsets.ViewSet):
         return Response(version_json(version))
 
     def _start_job(self, version: Version, upload, fmt: str, dry_run: bool) -> Response:
-        """A large archive: kept by its hash and imported (or dry-run) by a job; 202."""
-        sha256 = stage(upload)
+        """A large archive: kept (staging) and imported (or dry-run) by a job; 202."""
+        key = stage(upload)
         job = enqueue_job(
             ARCHIVE_IMPORT,
             dataset=version.dataset,
             user=self.request.user,
             params={
                 "version_id": str(version.pk),
-                "sha256": sha256,
+                "archive": key,
                 "format": fmt,
                 "dry_run": dry_run,
             },

@@ -114,7 +114,7 @@ def folders_entries(scope: ExportScope) -> Entries:
             if data is None:
                 continue
             fname = file_name(row, unique=row.name not in repeated)
-            whole = list(dict.fromkeys(names[label] for label, _ in row.annotations))
+            whole = list(dict.fromkeys(names[lb] for lb, coords in row.annotations if not coords))
             if not whole:
                 yield f"{top}/{fname}", data
                 continue
@@ -136,16 +136,18 @@ def yolo_entries(scope: ExportScope) -> Entries:
     yield "config.json", [_colors(scope)]
     for split in scope.splits:
         top = safe_name(split.name, str(split.pk))
-        listed: list[str] = []
-        listing = io.StringIO()
+
+        def image_path(row: Row, top=top) -> str:
+            return f"{top}/{row.item_id}.{row.extension or 'jpg'}"
+
+        # The list first, from its own pass over the rows: nothing per item is held.
+        listing = (image_path(row) + "\n" for row in scope.rows(split) if files.has_file(row))
+        yield f"{top}.txt", text_chunks(listing)
         for row in scope.rows(split):
             stream = files.open_file(row)
             if stream is None:
                 continue
-            path = f"{top}/{row.item_id}.{row.extension or 'jpg'}"
-            listing.write(path + "\n")
-            listed.append(path)
-            yield path, files.chunks(stream)
+            yield image_path(row), files.chunks(stream)
             lines = []
             for label_id, coordinates in row.annotations:
                 box = relative_box(coordinates, row)
@@ -155,7 +157,6 @@ def yolo_entries(scope: ExportScope) -> Entries:
                 cx, cy, w, h = (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
                 lines.append(f"{index[label_id]} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
             yield f"{top}/{row.item_id}.txt", ["".join(lines).encode()]
-        yield f"{top}.txt", [listing.getvalue().encode()]
 
 
 # -- csv ----------------------------------------------------------------------------------
@@ -205,6 +206,7 @@ def csv_entries(scope: ExportScope) -> Entries:
     }
     yield "config.json", [json.dumps(config, indent=4).encode()]
     names = scope.label_names
+    order = {label.pk: n for n, label in enumerate(scope.labels)}  # labels in index order
     tabular = _tabular(scope)
 
     def lines() -> Iterator[str]:
@@ -216,7 +218,10 @@ def csv_entries(scope: ExportScope) -> Entries:
         out.truncate()
         for row in scope.all_rows():
             fields = _row_fields(row) if tabular else {"name": row.name, "text": row.text}
-            labels = dict.fromkeys(names[label] for label, _ in row.annotations)
+            labels = [
+                names[lb]
+                for lb in sorted({lb for lb, _ in row.annotations}, key=lambda lb: order[lb])
+            ]
             split = row.split.name if row.split is not None else ""
             values = [_cell(fields.get(c, "")) for c in columns]
             writer.writerow([*values, split, separator.join(labels)])

@@ -1,6 +1,6 @@
-"""Large archive imports as jobs (``seeme.jobs``): the request keeps the archive (staging,
-by its SHA-256), enqueues ``archive_import`` and answers 202; the job checks the archive
-again, builds the plan and imports it in one transaction with the job's "done" (atomic
+"""Large archive imports as jobs (``seeme.jobs``): the request keeps the archive
+(``labels.archive.staging``), enqueues ``archive_import`` and answers 202; the job checks
+the archive again, builds the plan and imports it in one transaction with the job's "done" (atomic
 kind: a run cut short leaves nothing, a retry starts clean). A dry run as a job answers
 the report as its result. Imported by ``labels.apps.LabelsConfig.ready``."""
 
@@ -43,8 +43,8 @@ def run_archive_import(run: JobRun) -> dict:
     )
     if version is None:
         raise NotFound("The version no longer exists.")
-    sha256 = run.params["sha256"]
-    stream = open_staged(sha256)
+    key = run.params["archive"]
+    stream = open_staged(key)
     if stream is None:
         raise NotFound("The uploaded archive is no longer kept; upload it again.")
     user_id = run.job.created_by_id
@@ -59,7 +59,7 @@ def run_archive_import(run: JobRun) -> dict:
             report = plan_summary(version=version, plan=plan)
             return {"report": report, "url": version_page(version)}
         if plan.problems:
-            discard(sha256)
+            discard(key)
             raise ArchiveRejected(plan.problems)
 
         def progress(done: int, total: int) -> None:
@@ -72,7 +72,7 @@ def run_archive_import(run: JobRun) -> dict:
     finally:
         archive.close()
         stream.close()
-    discard(sha256)
+    discard(key)
     return {
         "report": report,
         "version_id": str(version.pk),

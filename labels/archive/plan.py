@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from labels.archive.safety import Problem
-from seeme.exceptions import InvalidInput
+from seeme.exceptions import InvalidInput, ServiceError
 
 MAX_NAME = 255
 FORMATS = ("folders", "yolo", "csv", "spacy-ner")
@@ -185,3 +185,17 @@ class ArchiveRejected(InvalidInput):
             {"file": [str(p) for p in problems[:PROBLEM_LIMIT]]},
         )
         self.problems = problems
+
+
+class ArchiveTooLarge(ServiceError):
+    """An uploaded archive past ``SEEME_ARCHIVE_MAX_UNPACKED_MB`` (refused while it is read)."""
+
+    status = 413
+
+    def __init__(self, size: int, limit: int) -> None:
+        message = (
+            f"The archive is over {limit} bytes; this server accepts archives up to that "
+            "(SEEME_ARCHIVE_MAX_UNPACKED_MB)."
+        )
+        super().__init__(message, {"file": [message]})
+        self.size = size

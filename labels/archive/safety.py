@@ -211,6 +211,25 @@ class SafeArchive:
         """Whether the entries that passed may be read (no archive-wide refusal)."""
         return not self.fatal
 
+    def strip_top_folder(self) -> str:
+        """When every entry sits in one top folder (``data/train/cat/1.png``, as zipping a
+        folder gives), re-root the archive inside it and return its name; else "". Entry
+        paths in problems then read from the new root."""
+        tops = {e.path.split("/", 1)[0] for e in self.entries}
+        if len(tops) != 1 or not any("/" in e.path for e in self.files()):
+            return ""
+        (top,) = tops
+        if any(e.path == top and not e.is_dir for e in self.entries):
+            return ""
+        prefix = top + "/"
+        self.entries = [
+            Entry(e.path[len(prefix) :], e.is_dir, e.size, e.info)
+            for e in self.entries
+            if e.path != top
+        ]
+        self.by_path = {e.path: e for e in self.entries}
+        return top
+
     def files(self) -> Iterator[Entry]:
         """The file entries (not directories), in archive order."""
         return (e for e in self.entries if not e.is_dir)

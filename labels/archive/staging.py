@@ -1,8 +1,11 @@
 """Archives kept between two requests (the import page's dry run, then its import) or
-between a request and a job: stored under the SHA-256 of their bytes through Django's
-storage API, so what is imported is byte for byte what was validated."""
+between a request and a job, through Django's storage API. Each is kept under its own key
+(``<sha256>-<random>``) and never overwritten, so what is imported is byte for byte what
+was checked, and two uploads of the same bytes never share (or delete) one copy."""
 
 import hashlib
+import re
+import uuid
 from datetime import timedelta
 from typing import IO
 
@@ -15,8 +18,11 @@ CHUNK = 1 << 20
 KEEP = timedelta(days=1)
 
 
-def _name(sha256: str) -> str:
-    return f"{PREFIX}/{sha256}.zip"
+KEY = re.compile(r"^[0-9a-f]{64}-[0-9a-f]{32}$")
+
+
+def _name(key: str) -> str:
+    return f"{PREFIX}/{key}.zip"
 
 
 def archive_sha256(fileobj: IO[bytes]) -> str:
@@ -43,26 +49,26 @@ def prune(max_age: timedelta = KEEP) -> int:
 
 
 def stage(fileobj: IO[bytes]) -> str:
-    """Keep the archive; returns its SHA-256 (the name to open it by). Archives kept longer
-    than a day (checked, never imported) are deleted on the way."""
+    """Keep the archive; returns its key (its SHA-256 and a random part). Archives kept
+    longer than a day (checked, never imported) are deleted on the way."""
     prune()
-    sha256 = archive_sha256(fileobj)
-    storage = storages["default"]
-    if not storage.exists(_name(sha256)):
-        storage.save(_name(sha256), File(fileobj))
+    key = f"{archive_sha256(fileobj)}-{uuid.uuid4().hex}"
+    saved = storages["default"].save(_name(key), File(fileobj))
     fileobj.seek(0)
-    return sha256
+    if saved != _name(key):  # pragma: no cover - a fresh random name is never taken
+        raise RuntimeError(f"storage saved {_name(key)} as {saved}")
+    return key
 
 
-def open_staged(sha256: str) -> IO[bytes] | None:
-    """The kept archive, or None when it is gone (or ``sha256`` is not a hash)."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+def open_staged(key: str) -> IO[bytes] | None:
+    """The kept archive, or None when it is gone (or ``key`` is not a key)."""
+    if not KEY.match(key):
         return None
     storage = storages["default"]
-    if not storage.exists(_name(sha256)):
+    if not storage.exists(_name(key)):
         return None
-    return storage.open(_name(sha256), "rb")
+    return storage.open(_name(key), "rb")
 
 
-def discard(sha256: str) -> None:
-    storages["default"].delete(_name(sha256))
+def discard(key: str) -> None:
+    storages["default"].delete(_name(key))

@@ -1,7 +1,9 @@
 """The ``csv`` format: ``config.json`` (``filename``, ``csv_separator``, ``split_column``,
 ``label_column``, ``label_separator``, ``multi_label``) and the CSV it names, one item per
-row. On a tabular dataset the row's other columns are kept, in order, as a JSON object in
-the item's ``text``; on other datasets the ``name`` and ``text`` columns fill those fields.
+row. The label cell is split by ``label_separator`` only when ``multi_label`` is true;
+otherwise it is one label. On a tabular dataset the row's other columns are kept, in
+order, as a JSON object in the item's ``text``; on other datasets the ``name`` and ``text``
+columns fill those fields.
 
 Without a split column every row goes to the version's default split (``train`` when it
 names none); a row whose split cell is empty is in no split.
@@ -104,9 +106,11 @@ def _read_rows(reader, path: str, plan: ImportPlan, config: dict, tabular: bool,
             continue
         split = default_split if split_at is None else row[split_at].strip()
         labels = []
-        if label_at is not None:
-            labels = list(dict.fromkeys(v for v in row[label_at].split(separator) if v.strip()))
-            labels = [v.strip() for v in labels]
+        if label_at is not None and config["multi_label"]:
+            labels = list(dict.fromkeys(v.strip() for v in row[label_at].split(separator)))
+            labels = [v for v in labels if v]
+        elif label_at is not None:  # one label a row: the whole cell, separator or not
+            labels = [row[label_at].strip()] if row[label_at].strip() else []
         if split:
             plan.add_split(split)
         for label in labels:

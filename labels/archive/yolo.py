@@ -96,6 +96,9 @@ def parse_yolo(archive: SafeArchive, plan: ImportPlan) -> None:
             if not path:
                 continue
             image = archive.by_path.get(path)
+            if image is None and path.startswith("data/"):  # CVAT's lists say data/<path>
+                image = archive.by_path.get(path.removeprefix("data/"))
+                path = path.removeprefix("data/")
             if image is None or image.is_dir:
                 plan.problem(listing.path, f"lists {path!r}, which is not in the archive", n)
                 continue
@@ -106,7 +109,7 @@ def parse_yolo(archive: SafeArchive, plan: ImportPlan) -> None:
             used.add(path)
             _parse_image(archive, plan, image, split, names)
     for entry in archive.files():
-        if entry.path in used or entry.path.endswith(".txt"):
+        if entry.path in used or entry.path.endswith((".txt", ".data", ".yaml")):
             continue
         plan.problem(entry.path, "not listed in any <split>.txt")
 

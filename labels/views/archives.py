@@ -1,10 +1,11 @@
 """The import page of a version: upload a zip, see the dry-run report (what it would add,
 per split and label, and every problem), then import exactly that archive.
 
-The checked archive is kept by the SHA-256 of its bytes (``labels.archive.staging``); the
-Import button carries a signed token naming that hash, the version, the format and a
-digest of the report. Importing re-reads the kept bytes and refuses when the report they
-give now differs from the one shown (e.g. the dataset became single-label meanwhile).
+The checked archive is kept under its own key (``labels.archive.staging``: its SHA-256 and
+a random part, never overwritten); the Import button carries a signed token naming that
+key, the version, the format and a digest of the report. Importing re-reads the kept
+bytes and refuses when the report they give now differs from the one shown (e.g. the
+dataset became single-label meanwhile).
 Large archives are imported by a job; the page then goes to the job's progress page."""
 
 import hashlib
@@ -88,10 +89,10 @@ def archive_import(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             archive.close()
         context.update(report=report, table=_table(report), format=fmt)
         if not plan.problems:
-            sha256 = stage(upload)
+            key = stage(upload)
             context["token"] = signing.dumps(
                 {
-                    "sha256": sha256,
+                    "archive": key,
                     "version": str(version.pk),
                     "format": fmt,
                     "digest": report_digest(report),
@@ -107,7 +108,7 @@ def _import(request, version):
     except signing.BadSignature:
         messages.error(request, "This import form has expired or was changed; check again.")
         return redirect("labels:archive-import", version.dataset_id, version.pk)
-    stream = open_staged(token["sha256"]) if token.get("version") == str(version.pk) else None
+    stream = open_staged(token["archive"]) if token.get("version") == str(version.pk) else None
     if stream is None:
         messages.error(request, "The checked archive is no longer kept; upload it again.")
         return redirect("labels:archive-import", version.dataset_id, version.pk)
@@ -120,7 +121,7 @@ def _import(request, version):
                 user=request.user,
                 params={
                     "version_id": str(version.pk),
-                    "sha256": token["sha256"],
+                    "archive": token["archive"],
                     "format": token["format"],
                 },
                 message="Queued",
@@ -139,7 +140,7 @@ def _import(request, version):
     finally:
         archive.close()
         stream.close()
-    discard(token["sha256"])
+    discard(token["archive"])
     messages.success(
         request,
         f"Imported {report['items']} item(s) with {report['annotations']} annotation(s).",

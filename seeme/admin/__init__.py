@@ -5,4 +5,4 @@ that move statistics); the plumbing is in ``seeme.admin_site``.
 """
 
 # Importing the modules registers their ModelAdmins with the site.
-from seeme.admin import accounts, datasets, items  # noqa: F401
+from seeme.admin import accounts, datasets, items, jobs  # noqa: F401

@@ -8,7 +8,9 @@ from seeme.jobs.registry import job_kind
 from seeme.jobs.services import JobRun
 
 
-@job_kind("noop", title="No-op (diagnostics)")
+# Not atomic: it writes nothing of its own, and an atomic kind holds a transaction for its
+# whole run (on SQLite, the database's one write lock).
+@job_kind("noop", atomic=False, title="No-op (diagnostics)")
 def noop(run: JobRun) -> dict:
     steps = max(0, min(int(run.params.get("steps", 0)), 100_000))
     pause = max(0.0, min(float(run.params.get("sleep", 0)), 60.0))

@@ -27,6 +27,7 @@ from labels.selectors import version_splits
 from labels.services.assignment import items_assign_to_splits
 from labels.services.versions import version_duplicate, version_duplicate_size
 from seeme.exceptions import ServiceError
+from seeme.jobs.selectors import job_for_user
 from seeme.jobs.services import enqueue_job
 from seeme.models import Item, Version
 from seeme.selectors import Rank, version_for_user
@@ -60,11 +61,10 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     version = _editable_version(request, dataset_id, version_id)
     names = [split.name for split in version_splits(version=version)]
     default = {"train": 0.8, "valid": 0.1, "test": 0.1}
-    initial = ",".join(f"{n}={default[n]}" for n in names) if set(names) == set(default) else ""
-    form = AssignForm(
-        request.POST or None, initial={"ratios": initial, "separator": "_", "scope": "unassigned"}
-    )
-    preview = None
+    ratios = ",".join(f"{n}={default[n]}" for n in names) if set(names) == set(default) else ""
+    initial = {"ratios": ratios, "separator": "_", "scope": "unassigned"}
+    preview = _preview_of_job(request, version, initial)
+    form = AssignForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         apply = request.POST.get("action") == "apply"
         data = form.cleaned_data
@@ -79,10 +79,12 @@ def split_assign(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
                 if apply
                 else None
             )
-            size = version_duplicate_size(version=version) if apply else 0
-            if apply and size > sync_limit():
-                # The job applies exactly the previewed plan too (``expect``).
-                return _start_job(request, SPLIT_ASSIGN, version, {**data, "expect": expect}, size)
+            size = version_duplicate_size(version=version)
+            if size > sync_limit():
+                # Past the limit the preview and the apply are jobs; an apply job applies
+                # exactly the previewed plan (``expect``), like the request would.
+                params = {**data, "dry_run": not apply, **({"expect": expect} if apply else {})}
+                return _start_job(request, SPLIT_ASSIGN, version, params, size)
             result = items_assign_to_splits(
                 version=version, dry_run=not apply, expect=expect, **data
             )
@@ -129,6 +131,31 @@ FINDING_NAMES = {
     "unlabelled": "Unlabelled items",
 }
 SEVERITY_NAMES = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
+def _preview_of_job(request, version: Version, initial: dict) -> dict | None:
+    """The preview a finished dry-run job computed (``?job=<id>``, past SEEME_SYNC_LIMIT);
+    its options become the form's, so "Apply" applies what was previewed."""
+    raw = request.GET.get("job")
+    if not raw:
+        return None
+    try:
+        job = job_for_user(request.user, uuid.UUID(raw))
+    except ValueError as exc:
+        raise Http404("No such job.") from exc
+    params = job.params or {}
+    if job.kind != SPLIT_ASSIGN or params.get("version_id") != str(version.pk):
+        raise Http404("No such job.")
+    if job.state != "done" or not (job.result or {}).get("dry_run"):
+        return None
+    options = {k: v for k, v in params.items() if k not in ("version_id", "dry_run", "expect")}
+    initial.update(options)
+    return {
+        "result": job.result,
+        "table": preview_rows(job.result),
+        # The same token a preview in the request gives: Apply must send these options.
+        "token": preview_token({version.pk: job.result.get("fingerprint", "")}, options),
+    }
 
 
 def _health_params(request) -> dict:

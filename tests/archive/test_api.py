@@ -279,3 +279,110 @@ def test_yolo_export_reads_pixel_boxes_like_the_item_page(api, version, splits):
     assert archive.read(f"train/{item.pk}.txt") == b"0 0.350000 0.350000 0.500000 0.500000\n"
     assert archive.read("obj.names") == b"cat\n"
     assert archive.read("train.txt") == f"train/{item.pk}.png\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("role", "upload", "download"),
+    [
+        ("owner", 200, 200),
+        ("editor", 200, 200),
+        ("annotator", 403, 200),
+        ("viewer", 403, 200),
+        ("stranger", 404, 404),
+        ("anonymous", 401, 401),
+    ],
+)
+def test_role_matrix(version, role, upload, download):
+    from rest_framework.test import APIClient
+
+    from tests.factories import UserFactory
+
+    if role == "owner":
+        client = client_for(version.dataset.owner)
+    elif role == "anonymous":
+        client = APIClient()
+    else:
+        someone = UserFactory()
+        if role != "stranger":
+            share(version.dataset, someone, role)
+        client = client_for(someone)
+    before = db_snapshot()
+    answer = post_zip(client, upload_url(version, "folders"), make_zip({"train/a.txt": "a"}))
+    assert answer.status_code == upload
+    assert answer["Content-Type"] == "application/json"
+    if upload != 200:
+        assert db_snapshot() == before
+    assert client.get(download_url(version)).status_code == download
+    assert client.get(download_url(version, version.splits.first())).status_code == download
+
+
+def test_csv_on_a_text_dataset_fills_name_and_text(api, user):
+    dataset = DatasetFactory(owner=user, content_type="text", multi_label=True)
+    version = dataset.versions.get()
+    rows = 'name,text,split,labels\nfirst,"hello, world",train,greeting polite\nsecond,bye,valid,\n'
+    data = csv_zip(rows, multi_label=True)
+    assert post_zip(api, upload_url(version, "csv"), data).status_code == 200
+    first = Item.objects.get(dataset_version=version, name="first")
+    assert first.text == "hello, world"
+    assert stats_by_name(version)["train"]["*"] == (1, 2)
+    archive = downloaded(api.get(download_url(version, format="csv")))
+    config = json.loads(archive.read("config.json"))
+    assert config["filename"] == f"{version.pk}.csv" and config["multi_label"] is True
+    lines = archive.read(config["filename"]).decode().splitlines()
+    assert lines[0] == "name,text,split,labels"
+    assert '"hello, world",train,greeting polite' in lines[1]
+
+
+def test_csv_single_label_cell_is_one_label_spaces_and_all(api, user):
+    dataset = DatasetFactory(owner=user, content_type="tabular", default_splits=False)
+    version = dataset.versions.get()
+    rows = "x,split,labels\n1,train,big cat\n2,train,big cat\n"
+    response = post_zip(api, upload_url(version, "csv"), csv_zip(rows, multi_label=False))
+    assert response.status_code == 200, response.json()
+    assert label_names(version) == ["big cat"]
+    assert stats_by_name(version)["train"]["big cat"] == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("entries", "fmt", "split", "label"),
+    [
+        ({"data/train/cat/1.png": png(), "data/valid/2.txt": "x"}, "folders", "train", "cat"),
+        (
+            {
+                "export/obj.names": "car\n",
+                "export/obj.data": "classes = 1\n",
+                "export/train.txt": "data/obj_train_data/1.png\n",
+                "export/obj_train_data/1.png": png(),
+                "export/obj_train_data/1.txt": "0 0.5 0.5 0.2 0.2\n",
+            },
+            "yolo",
+            "train",
+            "car",
+        ),
+        (
+            {"t/config.json": '{"filename": "d.csv"}', "t/d.csv": "a,split,labels\n1,train,y\n"},
+            "csv",
+            "train",
+            "y",
+        ),
+        ({"n/train.json": '[["Ada", {"entities": [[0, 3, "PER"]]}]]'}, "spacy-ner", "train", "PER"),
+    ],
+)
+def test_a_zipped_folder_is_read_from_inside_it(api, user, entries, fmt, split, label):
+    """``zip -r x.zip data/`` puts everything one folder down; the format is still detected
+    (the path names none) and the layout read from inside that folder. CVAT's YOLO lists
+    (``data/obj_train_data/...``) and its ``obj.data`` are understood."""
+    version = DatasetFactory(owner=user, multi_label=True).versions.get()
+    response = post_zip(api, upload_url(version), make_zip(entries))
+    assert response.status_code == 200, response.json()
+    assert stats_by_name(version)[split][label] == (1, 1)
+    assert split_names(version) >= {split}
+    assert "data" not in split_names(version)
+
+
+def test_one_split_folders_archive_is_not_mistaken_for_a_wrapper(api, user):
+    version = DatasetFactory(owner=user, multi_label=True).versions.get()
+    data = make_zip({"train/cat/1.png": png(), "train/notes.json": '{"a": 1}'})
+    assert post_zip(api, upload_url(version), data).status_code == 200
+    assert stats_by_name(version)["train"]["cat"] == (1, 1)
+    assert stats_by_name(version)["train"][""] == (1, 0)

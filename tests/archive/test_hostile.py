@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from labels.archive import SafeArchive
+from seeme.models import Item
 from tests.archive.conftest import post_zip, upload_url
 from tests.archive.helpers import csv_zip, make_zip, png
 from tests.conftest import db_snapshot
@@ -85,7 +86,12 @@ CASES = {
         "train/a.txt",
         "HTML",
     ),
-    "too deep": (make_zip({"train/cat/sub/a.txt": "x"}), "folders", "train/cat/sub/a.txt", "nest"),
+    "too deep": (
+        make_zip({"train/cat/sub/a.txt": "x", "valid/b.txt": "y"}),
+        "folders",
+        "train/cat/sub/a.txt",
+        "nest",
+    ),
     "binary": (make_zip({"train/a.exe": b"MZ\x90\x00\x03"}), "folders", "train/a.exe", "binary"),
     "text not utf8": (
         make_zip({"train/a.txt": b"\xff\xfe\xfa"}),
@@ -208,3 +214,22 @@ def test_junk_from_archivers_is_skipped(api, version):
     )
     response = post_zip(api, upload_url(version, "folders"), data)
     assert response.status_code == 200, response.json()
+
+
+def test_an_upload_past_the_limit_is_a_413_read_no_further(api, version, settings):
+    settings.SEEME_ARCHIVE_MAX_UNPACKED_MB = 1
+    before = db_snapshot()
+    response = post_zip(api, upload_url(version, "folders"), b"x" * (3 << 20))
+    assert response.status_code == 413
+    assert "SEEME_ARCHIVE_MAX_UNPACKED_MB" in response.json()["message"]
+    assert db_snapshot() == before
+
+
+def test_utf8_names_without_the_utf8_flag_are_read_as_utf8(api, version):
+    """Some archivers (macOS Archive Utility) write UTF-8 names without setting the flag:
+    those bytes are UTF-8, so they are accepted (only names that are not UTF-8 are not)."""
+    data = bytearray(make_zip({"train/cafXX.txt": "text"}))
+    data = data.replace(b"cafXX", "café".encode())  # 5 bytes for 5, no flag set
+    response = post_zip(api, upload_url(version, "folders"), bytes(data))
+    assert response.status_code == 200, response.json()
+    assert Item.objects.get(dataset_version=version).name == "café.txt"

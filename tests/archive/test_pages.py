@@ -124,3 +124,22 @@ def test_version_and_split_pages_offer_export(browser, version, splits):
     # The form's GET works with the page's session.
     response = browser.get(split_download, {"format": "manifest-jsonl"})
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+
+
+def test_a_large_archive_is_imported_by_a_job_from_the_page(browser, version, settings):
+    from seeme.jobs.models import Job
+    from tests.jobs.conftest import drain_queue
+
+    settings.SEEME_SYNC_LIMIT = 5
+    data = make_zip({f"train/cat/{i}.txt": f"text {i}" for i in range(8)})
+    token = upload(browser, version, data).context["token"]
+    response = browser.post(page_url(version), {"token": token})
+    job = Job.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("seeme:job-detail", args=[job.pk])
+    assert job.kind == "archive_import" and job.state == "queued"
+    drain_queue()
+    job.refresh_from_db()
+    assert job.state == "done", job.errors
+    assert stats_by_name(version)["train"]["cat"] == (8, 8)
+    assert_stats_exact()

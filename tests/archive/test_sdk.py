@@ -76,14 +76,23 @@ def test_upload_df_without_split_or_label_columns(client):
     assert stats(version.id)[("train", "unlabelled")] == (3, 0)
 
 
+def test_upload_df_single_label_with_spaces_in_labels(client):
+    """upload_df's default label separator is a space: on a single-label dataset a label
+    with spaces stays one label (the cell is only split when multi_label is true)."""
+    frame = pd.DataFrame({"x": [1, 2], "split": ["train", "valid"], "labels": ["big cat", "dog"]})
+    version = client.upload_df(frame, name="spaced", multi_label=False)
+    assert [lb.name for lb in version.labels] == ["big cat", "dog"]
+    assert stats(version.id)[("train", "big cat")] == (1, 1)
+
+
 def test_refused_upload_df_writes_nothing_into_the_dataset(client):
-    """Two labels on a row of a single-label dataset: 400, and the dataset the SDK made
+    """A label name over 255 characters: 400 naming it, and the dataset the SDK made
     first stays as it was (no items, splits or labels half-written)."""
-    frame = pd.DataFrame({"x": [1], "split": ["train"], "labels": ["a b"]})
+    frame = pd.DataFrame({"x": [1], "split": ["train"], "labels": ["x" * 300]})
     with pytest.raises(_client.requests.exceptions.HTTPError) as caught:
         client.upload_df(frame, name="bad", multi_label=False)
     assert caught.value.response.status_code == 400
-    assert "single-label" in caught.value.response.json()["problems"][0]["reason"]
+    assert "longer than 255" in caught.value.response.json()["problems"][0]["reason"]
     dataset = Dataset.objects.get(name="bad")
     assert not Item.objects.filter(dataset_version__dataset=dataset).exists()
     assert not dataset.versions.get().splits.exists()

@@ -46,3 +46,8 @@ def test_staged_archives_older_than_a_day_are_pruned():
     with staging.open_staged(new) as kept:
         assert kept.read() == b"new archive"
     assert staging.open_staged("../../etc/passwd") is None
+    again = staging.stage(io.BytesIO(b"new archive"))  # the same bytes: a copy of its own
+    assert again != new and again[:64] == new[:64]
+    staging.discard(new)
+    with staging.open_staged(again) as kept:
+        assert kept.read() == b"new archive"

@@ -11,22 +11,28 @@ from seeme.jobs.models import Job, JobState
 from seeme.jobs.services import enqueue_job
 from tests.factories import PASSWORD, DatasetFactory, ItemFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("SEEME_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 
-@pytest.fixture
-def page(live_server):
+@pytest.fixture(scope="module")
+def browser():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            context = chromium.new_context(base_url=live_server.url)
-            context.set_default_timeout(10_000)
-            yield context.new_page()
+            yield chromium
             chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
 
 
 def sign_in(page, user) -> None:

@@ -220,3 +220,23 @@ def test_a_retried_generate_job_resumes_after_the_committed_chunks(user, run_job
     assert len(names) == len(set(names)) == 300  # nothing loaded twice
     assert sorted(names)[0] == "img-0000000.jpg" and sorted(names)[-1] == "img-0000299.jpg"
     assert_stats_exact()
+
+
+def test_reconcile_command_as_a_job(user, dataset, splits, run_jobs):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from labels.models import LabelStat
+
+    LabelStat.objects.filter(split=splits["valid"], kind=LabelStat.Kind.TOTAL).update(
+        annotation_count=5
+    )
+    out = StringIO()
+    call_command("reconcile_label_stats", "--dataset", str(dataset.pk), "--job", stdout=out)
+    job = Job.objects.get(kind="reconcile")
+    assert f"job {job.pk}" in out.getvalue() and job.dataset_id == dataset.pk
+    run_jobs()
+    job = fresh(job)
+    assert job.state == JobState.DONE and job.result["drifted_rows"] == 1
+    assert_stats_exact()

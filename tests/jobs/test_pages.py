@@ -157,18 +157,69 @@ def test_assign_apply_past_the_limit_is_a_job(user, dataset, version, splits, se
         "seed": "1",
     }
     client = page_client(user)
-    preview = client.post(url, {**form, "action": "preview"})
-    token = preview.context["preview"]["token"]
-    # Without the preview's token a job is not started either: Apply is the preview.
+    # Without a preview's token no job starts: Apply is the preview, past the limit too.
     refused = client.post(url, {**form, "action": "apply", "job_token": "t0"})
     assert refused.status_code == 200 and not Job.objects.exists()
+    # The preview is a dry-run job; its page hands out the token of that plan.
+    client.post(url, {**form, "action": "preview", "job_token": "p0"})
+    run_jobs()
+    preview_job = Job.objects.get()
+    token = client.get(fresh(preview_job).result_url).context["preview"]["token"]
+    changed = {**form, "seed": "2", "action": "apply", "preview_token": token, "job_token": "t2"}
+    assert client.post(url, changed).status_code == 200  # another plan: refused
     response = client.post(
         url, {**form, "action": "apply", "preview_token": token, "job_token": "t1"}
     )
     assert response.status_code == 302
-    job = Job.objects.get()
+    job = Job.objects.exclude(pk=preview_job.pk).get()
     run_jobs()
     job = fresh(job)
     assert job.state == JobState.DONE, job.errors
+    assert job.result["moved"] == preview_job.result["moved"]
     assert ItemSplit.objects.filter(split__version=version).count() == 4  # one split each
     assert_stats_exact()
+
+
+def test_assign_preview_past_the_limit_is_a_job_whose_page_shows_the_table(
+    user, dataset, version, splits, settings, run_jobs
+):
+    settings.SEEME_SYNC_LIMIT = 1
+    ItemFactory.create_batch(4, dataset_version=version)
+    url = reverse("tools:split-assign", kwargs={"dataset_id": dataset.pk, "version_id": version.pk})
+    client = page_client(user)
+    form = {
+        "ratios": "train=0.5,valid=0.25,test=0.25",
+        "scope": "all",
+        "group_by": "none",
+        "separator": "_",
+        "seed": "42",
+        "action": "preview",
+        "job_token": "p1",
+    }
+    response = client.post(url, form)
+    job = Job.objects.get()
+    assert response["Location"] == page(job)
+    run_jobs()
+    job = fresh(job)
+    assert job.state == JobState.DONE and job.result["dry_run"] is True
+    assert not ItemSplit.objects.filter(split__version=version).exists()  # nothing written
+    assert job.result_url == f"{url}?job={job.pk}"
+    html = client.get(job.result_url).content.decode()
+    assert 'id="preview"' in html and "Nothing has been written." in html
+    assert 'value="apply"' in html  # the previewed options can be applied
+    assert 'value="42"' in html  # ... they are the form's
+    stranger = page_client(UserFactory())
+    assert stranger.get(job.result_url).status_code == 404
+
+
+def test_admin_lists_jobs_read_only(dataset, user):
+    job = enqueue_job("noop", dataset=dataset, user=user)
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    client = page_client(admin_user)
+    html = client.get(reverse("admin:seeme_job_changelist")).content.decode()
+    assert "noop" in html and str(dataset.name) in html
+    assert reverse("admin:seeme_job_add") not in html
+    detail = client.get(reverse("admin:seeme_job_change", args=[job.pk])).content.decode()
+    assert page(job) in detail  # the link to the job page
+    assert client.post(reverse("admin:seeme_job_delete", args=[job.pk])).status_code == 403
+    assert Job.objects.filter(pk=job.pk).exists()

@@ -147,7 +147,7 @@ def test_two_workers_on_one_queue_never_run_a_job_twice():
     owner = UserFactory()
     dataset = DatasetFactory(owner=owner)
     jobs = [
-        enqueue_job("noop", dataset=dataset, user=owner, params={"steps": 2, "sleep": 0.05})
+        enqueue_job("noop", dataset=dataset, user=owner, params={"steps": 2, "sleep": 0.1})
         for _ in range(40)
     ]
     workers = [start_worker("w1", batch=True), start_worker("w2", batch=True)]

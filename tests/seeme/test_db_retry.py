@@ -93,4 +93,8 @@ def test_a_real_deadlock_is_retried_and_both_writers_finish():
     for thread in threads:
         thread.join(timeout=60)
     assert errors == [], "\n".join(errors)
-    assert len(attempts) == 3  # one writer ran twice
+    # At least one writer ran again. Its retry can meet the other writer once more (it may
+    # take its first row back before the other writer, just woken, takes it), so the count is
+    # not fixed; each writer stays within the retry budget and both finished.
+    assert len(attempts) >= 3 and set(attempts) == {"one", "two"}
+    assert all(attempts.count(name) <= MAX_ATTEMPTS for name in ("one", "two"))

@@ -4,9 +4,11 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from labels.jobs import RECONCILE
 from labels.models import Label
 from labels.selectors import Drift
 from labels.services import label_stats_reconcile
+from seeme.jobs.services import enqueue_job
 from seeme.models import Dataset
 from splits.models import DatasetSplit
 
@@ -28,9 +30,21 @@ class Command(BaseCommand):
             default=None,
             help="Only this dataset (a UUID); may be given several times.",
         )
+        parser.add_argument(
+            "--job",
+            action="store_true",
+            help="Run as jobs on the queue (one per dataset, or one for all): prints their ids.",
+        )
 
     def handle(self, *args, dry_run: bool, dataset: list[str] | None, **options):
         dataset_ids = self._dataset_ids(dataset) if dataset else None
+        if options.get("job"):
+            targets = Dataset.objects.filter(pk__in=dataset_ids) if dataset_ids else [None]
+            for target in targets:
+                job = enqueue_job(RECONCILE, dataset=target, user=None, params={"dry_run": dry_run})
+                where = f"dataset {target.pk}" if target is not None else "every dataset"
+                self.stdout.write(f"Reconcile of {where}: job {job.pk} (/jobs/{job.pk}/)")
+            return
         splits = DatasetSplit.objects.all()
         if dataset_ids is not None:
             splits = splits.filter(version__dataset_id__in=dataset_ids)
