@@ -431,7 +431,9 @@ def main() -> None:
         sql_recount.append(time.perf_counter() - started)
     for _ in range(50):
         started = time.perf_counter()
-        label_stats_of_split_id(version_id=big.version_id, split_id=big.pk)
+        label_stats_of_split_id(
+            user=user, dataset_id=big.version.dataset_id, version_id=big.version_id, split_id=big.pk
+        )
         sql_rows.append(time.perf_counter() - started)
 
     info = machine()

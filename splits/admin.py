@@ -6,7 +6,7 @@ and removing it all call the services (see ``seeme.admin_site`` for the plumbing
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from labels import services as label_services
 from labels.models import LabelStat
 from seeme.admin_site import (
+    BoundedCountAdminMixin,
     DrillDownFilter,
     ServiceAdmin,
     ServiceInline,
@@ -35,6 +36,14 @@ def _total_row(field: str) -> Subquery:
     """One number of the split's total statistics row (exact, and one index lookup)."""
     rows = LabelStat.objects.filter(split_id=OuterRef("pk"), kind=LabelStat.Kind.TOTAL)
     return Subquery(rows.values(field)[:1], output_field=IntegerField())
+
+
+def stats_totals_sum(field: str) -> int:
+    """``field`` summed over every split's total statistics row: how many memberships
+    (``item_count``) or annotations there are, without counting them (one query over the
+    LabelStat rows, whose number grows with splits and labels, not with items)."""
+    rows = LabelStat.objects.filter(kind=LabelStat.Kind.TOTAL)
+    return rows.aggregate(n=Sum(field))["n"] or 0
 
 
 def with_totals(queryset):
@@ -189,7 +198,7 @@ class MembershipInline(ServiceInline, admin.TabularInline):
 
 
 @admin.register(ItemSplit)
-class ItemSplitAdmin(ServiceAdmin):
+class ItemSplitAdmin(BoundedCountAdminMixin, ServiceAdmin):
     list_display = ("item", "split", "version", "created_at")
     list_filter = (
         dataset_filter("split__version__dataset"),
@@ -200,10 +209,13 @@ class ItemSplitAdmin(ServiceAdmin):
     search_fields = ("item__name", "split__name")
     autocomplete_fields = ("item", "split")
     ordering = ("-created_at", "-id")
-    show_full_result_count = False
     fields = ("item", "split", "created_at")
     readonly_fields = ("created_at",)
     fixed_after_create = ("item",)
+
+    def estimated_count(self) -> int:
+        # Exact while the statistics are (every membership counts once in its split's total).
+        return stats_totals_sum("item_count")
 
     @admin.display(description="version", ordering="split__version__name")
     def version(self, obj):

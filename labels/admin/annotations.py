@@ -6,13 +6,14 @@ from labels import services as label_services
 from labels.admin.statistics import label_filter
 from labels.models import Annotation
 from seeme.admin_site import (
+    BoundedCountAdminMixin,
     ServiceAdmin,
     ServiceInline,
     changed_values,
     dataset_filter,
     version_filter,
 )
-from splits.admin import split_filter
+from splits.admin import split_filter, stats_totals_sum
 
 # -- annotations ----------------------------------------------------------------------------------
 
@@ -38,23 +39,26 @@ def _annotation_create(request, item, data) -> Annotation:
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(ServiceAdmin):
+class AnnotationAdmin(BoundedCountAdminMixin, ServiceAdmin):
     list_display = ("short_id", "item", "label", "split", "version", "region", "user", "created_at")
     list_filter = (
         dataset_filter("split__version__dataset"),
         version_filter("split__version"),
         split_filter("split"),
         label_filter("label"),
+        # Not date_hierarchy: its year links scan every row of the table for their dates.
+        ("created_at", admin.DateFieldListFilter),
     )
     list_select_related = ("item", "label", "split__version__dataset", "user")
     search_fields = ("item__name", "label__name")
     autocomplete_fields = ("item", "label", "split")
-    date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
-    show_full_result_count = False
     fields = ("item", "split", "label", "coordinates", "user", "id", "created_at", "updated_at")
     readonly_fields = ("user", "id", "created_at", "updated_at")
     fixed_after_create = ("item",)
+
+    def estimated_count(self) -> int:
+        return stats_totals_sum("annotation_count")
 
     @admin.display(description="id")
     def short_id(self, obj):

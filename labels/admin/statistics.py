@@ -11,6 +11,7 @@ from labels.models import Label, LabelStat
 from labels.selectors import Drift
 from seeme.admin.counts import thousands
 from seeme.admin_site import (
+    BoundedCountAdminMixin,
     DrillDownFilter,
     dataset_filter,
     version_filter,
@@ -88,7 +89,7 @@ def has_reconcile_permission(request) -> bool:
 
 
 @admin.register(LabelStat)
-class LabelStatAdmin(admin.ModelAdmin):
+class LabelStatAdmin(BoundedCountAdminMixin, admin.ModelAdmin):
     """Computed rows: read-only, filterable, and repaired by reconciling."""
 
     computed = True
@@ -117,7 +118,6 @@ class LabelStatAdmin(admin.ModelAdmin):
         "kind",
         "label__index",
     )
-    show_full_result_count = False
     actions = ("reconcile_statistics",)
     fields = (
         "split",

@@ -18,6 +18,7 @@ from labels.api.serializers import (
     AnnotationUpdateSerializer,
     LabelSerializer,
     LabelStatSerializer,
+    label_stat_json,
 )
 from labels.exports import label_stats_csv_response
 from labels.models import Annotation, Label, LabelStat
@@ -77,26 +78,38 @@ class LabelStatViewSet(VersionChildMixin, viewsets.GenericViewSet):
     queryset = LabelStat.objects.none()  # for the schema; rows come from labels.selectors
     pagination_class = None
 
+    # The stats reads check access in the same query as their rows (one query after
+    # authentication); the other actions resolve the version first.
+    ROW_READS = ("for_split", "total_for_split")
+
+    def resolve_parents(self) -> None:
+        if self.action not in self.ROW_READS:
+            super().resolve_parents()
+
+    def _row_ids(self) -> dict:
+        return {
+            "user": self.request.user,
+            "dataset_id": path_uuid(self.kwargs, "dataset_id"),
+            "version_id": path_uuid(self.kwargs, "version_id"),
+            "split_id": path_uuid(self.kwargs, "split_id"),
+        }
+
     @extend_schema(responses={200: LabelStatSerializer(many=True), 404: ERROR})
     def for_split(self, request, *args, **kwargs):
         """One row per label (zeros included, by index) and the ``label_id: ""`` row of the
         split's unlabelled items."""
-        rows = selectors.label_stats_of_split_id(
-            version_id=self.scoped_version.pk, split_id=path_uuid(self.kwargs, "split_id")
-        )
+        rows = selectors.label_stats_of_split_id(**self._row_ids())
         if not rows:
             raise NotFound()
-        return Response(LabelStatSerializer(rows, many=True).data)
+        return Response([label_stat_json(row) for row in rows])
 
     @extend_schema(responses={200: LabelStatSerializer, 404: ERROR})
     def total_for_split(self, request, *args, **kwargs):
         """All items and all annotations of the split, as one row with ``label_id: ""``."""
-        row = selectors.label_stat_total_of_split_id(
-            version_id=self.scoped_version.pk, split_id=path_uuid(self.kwargs, "split_id")
-        )
+        row = selectors.label_stat_total_of_split_id(**self._row_ids())
         if row is None:
             raise NotFound()
-        return Response(LabelStatSerializer(row).data)
+        return Response(label_stat_json(row))
 
     def get_renderers(self):
         if self.action == "matrix_csv":

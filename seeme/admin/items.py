@@ -14,13 +14,14 @@ from labels.models import Annotation
 from seeme import services
 from seeme.admin.counts import count_of
 from seeme.admin_site import (
+    BoundedCountAdminMixin,
     ServiceAdmin,
     changed_values,
     dataset_filter,
     version_filter,
 )
 from seeme.models import Item
-from splits.admin import MembershipInline, split_filter
+from splits.admin import MembershipInline, split_filter, stats_totals_sum
 from splits.models import ItemSplit
 
 # -- items ----------------------------------------------------------------------------------------
@@ -42,7 +43,7 @@ class ItemForm(forms.ModelForm):
 
 
 @admin.register(Item)
-class ItemAdmin(ServiceAdmin):
+class ItemAdmin(BoundedCountAdminMixin, ServiceAdmin):
     """Items. Their splits and annotations are edited on the item's page once it exists."""
 
     form = ItemForm
@@ -59,13 +60,13 @@ class ItemAdmin(ServiceAdmin):
         dataset_filter("dataset_version__dataset"),
         version_filter("dataset_version"),
         split_filter("memberships__split"),
+        # Not date_hierarchy: its year links scan every row of the table for their dates.
+        ("created_at", admin.DateFieldListFilter),
     )
     list_select_related = ("dataset_version__dataset",)
     search_fields = ("name", "=group", "=content_hash")
     autocomplete_fields = ("dataset_version",)
-    date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
-    show_full_result_count = False
     fields = (
         "dataset_version",
         "file_preview",
@@ -102,6 +103,10 @@ class ItemAdmin(ServiceAdmin):
             .prefetch_related("splits")
             .annotate(annotations_n=count_of(Annotation, "item"))
         )
+
+    def estimated_count(self) -> int:
+        # An item in several splits counts once in each: "about", as the page says.
+        return stats_totals_sum("item_count")
 
     def get_inlines(self, request, obj):
         # Split and label choices depend on the item's version: known once the item exists.

@@ -16,6 +16,11 @@ Admin modules sit at the top of the stack, like the API views: they may import t
 services and admin classes of every app. Models and services keep the one-way dependencies.
 """
 
+from seeme.admin_site.counts import (
+    COUNT_LIMIT,
+    BoundedCountAdminMixin,
+    BoundedCountPaginator,
+)
 from seeme.admin_site.filters import (
     DatasetFilter,
     DrillDownFilter,
@@ -40,6 +45,9 @@ from seeme.admin_site.site import (
 )
 
 __all__ = [
+    "COUNT_LIMIT",
+    "BoundedCountAdminMixin",
+    "BoundedCountPaginator",
     "DatasetFilter",
     "DrillDownFilter",
     "SeemeAdminSite",
