@@ -34,7 +34,7 @@ def sync_limit() -> int:
     return int(getattr(settings, "SEEME_SYNC_LIMIT", 20_000))
 
 
-def _version(run: JobRun) -> Version:
+def job_version(run: JobRun) -> Version:
     version = (
         Version.objects.select_related("dataset")
         .filter(pk=run.params["version_id"], dataset_id=run.job.dataset_id)
@@ -45,7 +45,7 @@ def _version(run: JobRun) -> Version:
     return version
 
 
-def _split(version: Version, split_id: str | None) -> DatasetSplit | None:
+def job_split(version: Version, split_id: str | None) -> DatasetSplit | None:
     if not split_id:
         return None
     split = DatasetSplit.objects.filter(pk=split_id, version=version).first()
@@ -61,7 +61,7 @@ def version_page(version: Version) -> str:
 
 @job_kind(VERSION_DUPLICATE, title="Duplicate a version")
 def run_version_duplicate(run: JobRun) -> dict:
-    version = _version(run)
+    version = job_version(run)
     user = User.objects.filter(pk=run.job.created_by_id).first()
     copy = version_duplicate(
         version=version,
@@ -83,7 +83,7 @@ def run_version_duplicate(run: JobRun) -> dict:
 
 @job_kind(SPLIT_ASSIGN, title="Assign items to splits")
 def run_split_assign(run: JobRun) -> dict:
-    version = _version(run)
+    version = job_version(run)
     options = {k: v for k, v in run.params.items() if k != "version_id"}
     run.progress(0, 1, "Assigning" if not options.get("dry_run") else "Planning (dry run)")
     result = items_assign_to_splits(version=version, **options)
@@ -97,8 +97,8 @@ def run_split_assign(run: JobRun) -> dict:
 
 @job_kind(SPLIT_MOVE, title="Move items to a split")
 def run_split_move(run: JobRun) -> dict:
-    version = _version(run)
-    split = _split(version, run.params["split_id"])
+    version = job_version(run)
+    split = job_split(version, run.params["split_id"])
     assert split is not None
     item_ids = run.params.get("item_ids")
     run.progress(0, 1, "Moving")
@@ -106,7 +106,7 @@ def run_split_move(run: JobRun) -> dict:
         split=split,
         item_ids=[uuid.UUID(i) for i in item_ids] if item_ids is not None else None,
         filters=run.params.get("filters"),
-        from_split=_split(version, run.params.get("from_split")),
+        from_split=job_split(version, run.params.get("from_split")),
     )
     run.progress(1, 1)
     return {**result.as_dict(), "split_id": str(split.pk), "url": version_page(version)}
@@ -178,7 +178,7 @@ def generate_dataset_enqueue(
 def run_generate_dataset(run: JobRun) -> dict:
     """Chunk by chunk, each chunk and the job's ``done`` in one transaction: a retry resumes
     after the last committed chunk and makes the same items (per-chunk random streams)."""
-    version = _version(run)
+    version = job_version(run)
     opts = run.params["opts"]
     total, chunk = int(opts["items"]), int(opts["chunk"])
     owner = User.objects.filter(pk=run.job.created_by_id).first()

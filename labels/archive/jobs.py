@@ -16,6 +16,7 @@ from labels.archive.export import export_zip
 from labels.archive.plan import ArchiveRejected
 from labels.archive.rows import ExportScope
 from labels.archive.staging import discard, open_staged
+from labels.jobs import job_split, job_version, version_page
 from labels.services.imports import plan_for_version, plan_summary, version_import
 from seeme.exceptions import NotFound
 from seeme.files import file_storage
@@ -39,22 +40,9 @@ def runs_as_job(archive: SafeArchive) -> bool:
     return entries > int(getattr(settings, "SEEME_SYNC_LIMIT", 20_000)) or size > limit_mb << 20
 
 
-def version_page(version: Version) -> str:
-    return f"/datasets/{version.dataset_id}/versions/{version.pk}/"
-
-
 @job_kind(ARCHIVE_IMPORT, title="Import a zip archive")
 def run_archive_import(run: JobRun) -> dict:
-    dataset_id = run.job.dataset_id
-    version = (
-        Version.objects.select_related("dataset")
-        .filter(pk=run.params["version_id"], dataset_id=dataset_id)
-        .first()
-        if dataset_id is not None
-        else None
-    )
-    if version is None:
-        raise NotFound("The version no longer exists.")
+    version = job_version(run)
     key = run.params["archive"]
     stream = open_staged(key)
     if stream is None:
@@ -137,21 +125,8 @@ def run_archive_export(run: JobRun) -> dict:
     there. Nothing is kept when the run fails or is cancelled. It writes no rows, so it is
     not atomic: a retried run starts over and replaces the file."""
     exports_prune()
-    dataset_id = run.job.dataset_id
-    version = (
-        Version.objects.select_related("dataset")
-        .filter(pk=run.params["version_id"], dataset_id=dataset_id)
-        .first()
-        if dataset_id is not None
-        else None
-    )
-    if version is None:
-        raise NotFound("The version no longer exists.")
-    split = None
-    if run.params.get("split_id"):
-        split = DatasetSplit.objects.filter(pk=run.params["split_id"], version=version).first()
-        if split is None:
-            raise NotFound("The split no longer exists.")
+    version = job_version(run)
+    split = job_split(version, run.params.get("split_id"))
     fmt = run.params["format"]
     scope = ExportScope.of(version, split)
     total = scope.row_count(fmt)
