@@ -41,8 +41,14 @@ class Annotation(TimeStampedModel):
     """A label on an item within one split; ``coordinates`` empty means the whole item."""
 
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="annotations")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
-    split = models.ForeignKey(DatasetSplit, on_delete=models.CASCADE, related_name="annotations")
+    # No single-column indexes on item and split: annotation_item_split and
+    # annotation_split_item lead with each.
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
+    split = models.ForeignKey(
+        DatasetSplit, on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
     coordinates = models.TextField(blank=True, default="")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

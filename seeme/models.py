@@ -162,7 +162,12 @@ class Item(TimeStampedModel):
     the item's own fields increments it.
     """
 
-    dataset_version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="items")
+    dataset_version = models.ForeignKey(
+        Version,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,  # item_version_order leads with it
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -38,8 +38,13 @@ class DatasetSplit(TimeStampedModel):
 class ItemSplit(TimeStampedModel):
     """Membership of an item in a split; the row writers lock to serialise per-item changes."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="memberships")
-    split = models.ForeignKey(DatasetSplit, on_delete=models.CASCADE, related_name="memberships")
+    # No single-column indexes: itemsplit_item and itemsplit_unique lead with each key.
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
+    split = models.ForeignKey(
+        DatasetSplit, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
