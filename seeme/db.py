@@ -248,3 +248,61 @@ def insert_select(
     with conn.cursor() as cursor:
         cursor.execute(sql, [*params, *where_params])
         return int(cursor.rowcount)
+
+
+def row_converter(fields: Sequence[Field]) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function turning a raw cursor row of ``fields``' columns into Python values, with the
+    same database converters the ORM applies (UUIDs and datetimes on SQLite, for instance)."""
+    chains = []
+    for field in fields:
+        col = field.get_col(str(field.model._meta.db_table))
+        chains.append(
+            (col, [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)])
+        )
+
+    def convert(row: Sequence[Any]) -> list[Any]:
+        values = []
+        for value, (col, converters) in zip(row, chains, strict=True):
+            for converter in converters:
+                value = converter(value, col, connection)
+            values.append(value)
+        return values
+
+    return convert
+
+
+def fetch_prepared(sql: str, params: Sequence[Any]) -> list[tuple]:
+    """Run one hot read and return its rows. On PostgreSQL (unless
+    ``SEEME_PREPARED_STATEMENTS`` is off) the query is a server-side prepared statement of
+    the connection: planned on its first run, and each later run on that connection skips
+    planning (persistent connections, ``SEEME_DB_CONN_MAX_AGE``, keep it for a while).
+    Django turns psycopg's preparation off for everything else, to stay compatible with
+    transaction-mode poolers; PgBouncer supports prepared statements from 1.21, and the
+    setting turns them off behind an older one. Elsewhere a plain cursor. Django's cursor
+    wrapper is kept, so the query is counted and logged like any other."""
+    from django.conf import settings
+
+    if connection.vendor != "postgresql" or not settings.SEEME_PREPARED_STATEMENTS:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    import psycopg
+
+    # As BaseDatabaseWrapper.cursor() makes a cursor, with a server-binding psycopg one (the
+    # client-binding cursors Django uses never prepare) and preparation on for this query.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    pg = connection.connection
+    with connection.wrap_database_errors:
+        threshold, pg.prepare_threshold = pg.prepare_threshold, 0
+        try:
+            wrap = connection._prepare_cursor  # type: ignore[attr-defined]
+            with wrap(psycopg.Cursor(pg)) as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+        finally:
+            pg.prepare_threshold = threshold
+    if connection.queries_logged and connection.queries_log[-1]["sql"] is None:
+        # Django logs a cursor's last query text, which a prepared run leaves unset.
+        connection.queries_log[-1]["sql"] = connection.ops.compose_sql(sql, params)
+    return rows

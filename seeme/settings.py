@@ -133,6 +133,11 @@ else:
         }
     }
 
+# The hottest reads (label statistics by API key) run as server-side prepared statements on
+# PostgreSQL (seeme.db.fetch_prepared): planned once per connection. Turn off behind a
+# transaction-mode pooler that predates prepared-statement support (PgBouncer < 1.21).
+SEEME_PREPARED_STATEMENTS = env_bool("SEEME_PREPARED_STATEMENTS", True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "seeme.User"
 

@@ -114,7 +114,7 @@ LISTS = [
     (labels, AUTH + 2),  # the version (+ dataset, role), labels
     (splits, AUTH + 2),
     (items, AUTH + 5),  # version, count, items, their splits, their annotations
-    (label_stats, AUTH + 1),  # the rows, access and ids checked in the same query
+    (label_stats, AUTH),  # the key, access and ids checked in the rows' own query
     # the dataset (its get_queryset prefetches versions, labels, splits), shares with users
     (shares, AUTH + 5),
     (apikeys, AUTH + 1),

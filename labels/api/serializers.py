@@ -1,8 +1,11 @@
 import re
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from rest_framework import serializers
 
 from labels.models import Annotation, Label, LabelStat
+from labels.selectors.splits import StatRow
 from seeme.api.fields import (
     IdField,
     OptionalCharField,
@@ -75,13 +78,22 @@ class LabelStatSerializer(serializers.ModelSerializer):
 _TIMESTAMP = serializers.DateTimeField(read_only=True)
 
 
-def label_stat_json(row: LabelStat) -> dict:
+def _timestamp(value: datetime) -> str:
+    """``_TIMESTAMP.to_representation(value)`` for an aware time in UTC, the project's
+    zone, without its per-call time-zone lookups (a third of a stats read's JSON time)."""
+    if settings.TIME_ZONE != "UTC" or value.utcoffset() != timedelta(0):
+        return _TIMESTAMP.to_representation(value)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def label_stat_json(row: LabelStat | StatRow) -> dict:
     """``LabelStatSerializer(row).data`` without building a serializer per request: the
     stats reads answer this (the same fields and formats; a test compares the two)."""
     return {
         "id": str(row.pk),
-        "created_at": _TIMESTAMP.to_representation(row.created_at),
-        "updated_at": _TIMESTAMP.to_representation(row.updated_at),
+        "created_at": _timestamp(row.created_at),
+        "updated_at": _timestamp(row.updated_at),
         "label_id": "" if row.label_id is None else str(row.label_id),
         "split_id": str(row.split_id),
         "count": row.count,

@@ -14,6 +14,7 @@ from labels.selectors.recount import Counts, Drift, label_stats_drift, label_sta
 from labels.selectors.splits import (
     label_stat_total_for_split,
     label_stat_total_of_split_id,
+    label_stats_by_key,
     label_stats_for_split,
     label_stats_of_split_id,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "label_stats_drift",
     "label_stats_for_split",
     "label_stats_matrix",
+    "label_stats_by_key",
     "label_stats_of_split_id",
     "label_stats_recount",
     "stats_matrix",

@@ -2,11 +2,17 @@
 
 import functools
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Field, QuerySet
 
-from labels.models import LabelStat
-from seeme.models import User
+from labels.models import Label, LabelStat
+from seeme import services
+from seeme.db import fetch_prepared, row_converter
+from seeme.models import APIKey, Dataset, DatasetShare, User, Version
 from seeme.selectors import AnyUser, dataset_list_visible
 from splits.models import DatasetSplit
 
@@ -114,6 +120,100 @@ def label_stat_total_of_split_id(
         user=user, dataset_id=dataset_id, version_id=version_id, split_id=split_id, total=True
     )
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class StatRow:
+    """A LabelStat row as the API shows it (what ``label_stat_json`` reads)."""
+
+    pk: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    split_id: uuid.UUID
+    label_id: uuid.UUID | None
+    count: int
+    annotation_count: int
+    item_count: int
+
+
+_STAT_FIELDS = tuple(
+    cast(Field, LabelStat._meta.get_field(name))
+    for name in (
+        "id",
+        "created_at",
+        "updated_at",
+        "split",
+        "label",
+        "count",
+        "annotation_count",
+        "item_count",
+    )
+)
+
+
+@functools.cache
+def _keyed_sql(total: bool) -> str:
+    """The rows of ``_rows_for_reader`` joined to the key check of ``services.apikey_sql``:
+    one row per stat row (or one row of NULLs) when the key is live, none when it is not.
+    The access rule is ``dataset_list_visible``'s, restated in SQL beside the key's user:
+    superusers see every dataset, others what they own or is shared with them."""
+    q = connection.ops.quote_name
+    stat, split = q(LabelStat._meta.db_table), q(DatasetSplit._meta.db_table)
+    version, dataset = q(Version._meta.db_table), q(Dataset._meta.db_table)
+    share, label = q(DatasetShare._meta.db_table), q(Label._meta.db_table)
+    kinds = "ls.kind = %s" if total else "ls.kind IN (%s, %s)"
+    columns = ", ".join(f"ls.{q(str(f.column))}" for f in _STAT_FIELDS)
+    return (
+        f"SELECT {{key_columns}}, {columns} FROM {{key_from}} "
+        f"LEFT JOIN {stat} ls ON (ls.{q('split_id')} = %s AND {kinds} AND EXISTS ("
+        f"SELECT 1 FROM {split} sp INNER JOIN {version} v ON (v.{q('id')} = sp.{q('version_id')}) "
+        f"INNER JOIN {dataset} d ON (d.{q('id')} = v.{q('dataset_id')}) "
+        f"WHERE sp.{q('id')} = ls.{q('split_id')} AND sp.{q('version_id')} = %s "
+        f"AND v.{q('dataset_id')} = %s AND (u.{q('is_superuser')} "
+        f"OR d.{q('owner_id')} = u.{q('id')} "
+        f"OR EXISTS (SELECT 1 FROM {share} sh WHERE sh.{q('dataset_id')} = d.{q('id')} "
+        f"AND sh.{q('user_id')} = u.{q('id')})))) "
+        f"LEFT JOIN {label} lb ON (lb.{q('id')} = ls.{q('label_id')}) "
+        f"WHERE {{key_where}} ORDER BY ls.{q('kind')}, lb.{q('index')}"
+    )
+
+
+@functools.cache
+def _stat_converter():
+    return row_converter(_STAT_FIELDS)
+
+
+def label_stats_by_key(
+    *,
+    raw_key: str,
+    dataset_id: uuid.UUID,
+    version_id: uuid.UUID,
+    split_id: uuid.UUID,
+    total: bool,
+) -> tuple[APIKey | None, list[StatRow]]:
+    """The API's stats reads for a caller with an API key, in ONE query: the key check of
+    ``seeme.services.apikey_authenticate`` and the rows of ``label_stats_of_split_id`` (or,
+    with ``total``, of ``label_stat_total_of_split_id``) together, a prepared statement on
+    PostgreSQL (``seeme.db.fetch_prepared``). Returns (None, []) for a key that does not
+    authenticate, (key, []) when the key's user may not see the split or the ids do not
+    nest, else (key, rows) in the same order and with the same access rule as the ORM read
+    (tests/labels/test_keyed_reads.py holds the two to the same answers)."""
+    key_columns, key_from, key_where, key_params = services.apikey_sql(raw_key=raw_key)
+    sql = _keyed_sql(total).format(key_columns=key_columns, key_from=key_from, key_where=key_where)
+    ids = [_uuid_param(split_id), _uuid_param(version_id), _uuid_param(dataset_id)]
+    kinds = [Kind.TOTAL] if total else [Kind.LABEL, Kind.UNLABELLED]
+    params = [ids[0], *kinds, ids[1], ids[2], *key_params]
+    found = fetch_prepared(sql, params)
+    if not found:
+        return None, []
+    key = services.apikey_from_row(found[0])
+    width = services.APIKEY_SQL_WIDTH
+    convert = _stat_converter()
+    return key, [StatRow(*convert(row[width:])) for row in found if row[width] is not None]
+
+
+def _uuid_param(value: uuid.UUID) -> object:
+    return LabelStat._meta.get_field("id").get_db_prep_value(value, connection)
 
 
 def label_stat_total_for_split(*, split: DatasetSplit) -> LabelStat | None:

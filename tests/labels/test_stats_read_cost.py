@@ -1,4 +1,4 @@
-"""A stats read costs one query after authentication (access, ids and rows together), keeps
+"""A stats read by API key costs ONE query (the key, access, ids and rows together), keeps
 the access rules of every other read, and writes nothing: a key's ``last_used_at`` is
 touched at most once a minute."""
 
@@ -41,9 +41,7 @@ def writes(captured) -> list[str]:
 
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("reader", ["owner", "viewer", "superuser"])
-def test_a_read_is_authentication_plus_one_query(
-    user, splits, route, reader, django_assert_num_queries
-):
+def test_a_read_by_key_is_one_query(user, splits, route, reader, django_assert_num_queries):
     LabelFactory(version=splits["train"].version, name="cat")
     dataset = splits["train"].version.dataset
     who = {"owner": user, "viewer": UserFactory(), "superuser": UserFactory(is_superuser=True)}
@@ -52,7 +50,7 @@ def test_a_read_is_authentication_plus_one_query(
     api = client_for(who[reader])
     url = url_of(route, splits["train"])
     api.get(url)  # the key's first use records last_used_at
-    with django_assert_num_queries(2):  # the key (with its user); the rows with access
+    with django_assert_num_queries(1):  # the key (with its user), access and rows together
         response = api.get(url)
     assert response.status_code == 200
     body = response.json()

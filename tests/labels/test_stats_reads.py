@@ -12,9 +12,9 @@ from splits.models import ItemSplit
 from tests.factories import AnnotationFactory, ItemFactory, LabelFactory
 
 SCANNED_TABLES = [Annotation._meta.db_table, Item._meta.db_table, ItemSplit._meta.db_table]
-# Authentication (the key, with its user), then the split's rows: access (the dataset is
-# visible to the caller) and the nesting of the ids are checked in that same query.
-READ_QUERIES = 2
+# One query: the key (with its user) is checked in the query of the split's rows, with the
+# access (the dataset is visible to the caller) and the nesting of the ids.
+READ_QUERIES = 1
 
 
 def _urls(split):
