@@ -34,6 +34,7 @@ from bench.stats_benchmark import (
     machine,
 )
 from seeme import services
+from splits.models import DatasetSplit
 
 CONNECTIONS = 8
 ROUNDS = 3
@@ -63,6 +64,52 @@ def drive(port: int, key: str, path: str, seconds: float) -> tuple[int, int]:
     return sum(done), sum(failed)
 
 
+FLOOR = "`GET /api/v1/applications` (authentication only: the floor)"
+
+
+def measure_floor(split: DatasetSplit, key: str, seconds: float) -> dict:
+    """req/s of the floor and of the two label-stats reads of ``split`` through one gunicorn
+    (2 gthread workers x 4 threads), ``seconds`` each in ``ROUNDS`` interleaved rounds:
+    {"rates": {endpoint: req/s}, "failures": {endpoint: n}, "load": (before, after)}."""
+    endpoints = {
+        FLOOR: "/api/v1/applications",
+        "`GET …/labels/splits/{id}` (label stats)": f"{api_base(split)}/labels/splits/{split.pk}",
+        "`GET …/labels/stats/splits/{id}` (split total)": (
+            f"{api_base(split)}/labels/stats/splits/{split.pk}"
+        ),
+    }
+    connection.close()
+    server = Server(workers=2, threads=4)
+    totals = dict.fromkeys(endpoints, 0)
+    failures = dict.fromkeys(endpoints, 0)
+    try:
+        for path in endpoints.values():  # warm up every worker and the key's last_used_at
+            drive(server.port, key, path, 1.0)
+        load_before = os.getloadavg()
+        for _ in range(ROUNDS):
+            for name, path in endpoints.items():
+                ok, bad = drive(server.port, key, path, seconds / ROUNDS)
+                totals[name] += ok
+                failures[name] += bad
+        load_after = os.getloadavg()
+    finally:
+        server.stop()
+    return {
+        "rates": {name: totals[name] / seconds for name in endpoints},
+        "failures": failures,
+        "load": (load_before[0], load_after[0]),
+    }
+
+
+def floor_table(result: dict) -> str:
+    rates = result["rates"]
+    floor = rates[FLOOR]
+    lines = ["| endpoint | req/s | vs the floor | non-200 |", "|---|---|---|---|"]
+    for name, rate in rates.items():
+        lines.append(f"| {name} | {rate:.0f} | {rate / floor:.2f}× | {result['failures'][name]} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=100_000)
@@ -86,43 +133,17 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     _, key = services.apikey_create(user=user, name="floor")
-    endpoints = {
-        "`GET /api/v1/applications` (authentication only: the floor)": "/api/v1/applications",
-        "`GET …/labels/splits/{id}` (label stats)": f"{api_base(split)}/labels/splits/{split.pk}",
-        "`GET …/labels/stats/splits/{id}` (split total)": (
-            f"{api_base(split)}/labels/stats/splits/{split.pk}"
-        ),
-    }
     info = machine()
-    connection.close()
-    server = Server(workers=2, threads=4)
-    totals = dict.fromkeys(endpoints, 0)
-    failures = dict.fromkeys(endpoints, 0)
-    try:
-        for path in endpoints.values():  # warm up every worker and the key's last_used_at
-            drive(server.port, key, path, 1.0)
-        load_before = os.getloadavg()
-        for _ in range(ROUNDS):
-            for name, path in endpoints.items():
-                ok, bad = drive(server.port, key, path, args.seconds / ROUNDS)
-                totals[name] += ok
-                failures[name] += bad
-        load_after = os.getloadavg()
-    finally:
-        server.stop()
-    floor = totals[next(iter(endpoints))] / args.seconds
+    result = measure_floor(split, key, args.seconds)
+    before, after = result["load"]
     print(
         f"{args.items:,} items ({args.labels} labels, 3 splits), {CONNECTIONS} keep-alive "
         f"connections, {args.seconds:.0f} s per endpoint in {ROUNDS} interleaved rounds; "
         f"machine: {info['nproc']} cores ({info['cpu']}), {info['ram_gib']} GiB, "
         f"{info['postgres']}, Python {info['python']}, Django {info['django']}; "
-        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}\n"
+        f"load average before {before:.2f}, after {after:.2f}\n"
     )
-    print("| endpoint | req/s | vs the floor | non-200 |")
-    print("|---|---|---|---|")
-    for name in endpoints:
-        rate = totals[name] / args.seconds
-        print(f"| {name} | {rate:.0f} | {rate / floor:.2f}× | {failures[name]} |")
+    print(floor_table(result))
 
 
 if __name__ == "__main__":
