@@ -64,10 +64,19 @@ def cmd_duplicate(args) -> None:
     memberships = ItemSplit.objects.filter(split__version=version).count()
     annotations = Annotation.objects.filter(split__version=version).count()
     print(f"source: {items:,} items, {memberships:,} memberships, {annotations:,} annotations")
+    with connection.cursor() as cursor:
+        settings = []
+        for name in ("shared_buffers", "max_wal_size", "checkpoint_timeout", "work_mem"):
+            cursor.execute(f"SHOW {name}")
+            settings.append(f"{name} {cursor.fetchone()[0]}")
+    print("PostgreSQL: " + ", ".join(settings) + f"; load average {os.getloadavg()[0]:.2f}")
     started = time.monotonic()
     copy = version_duplicate(version=version, user=None, name=f"bench copy {time.time():.0f}")
     elapsed = time.monotonic() - started
-    print(f"duplicate (committed): {elapsed:.1f} s = {items / elapsed:,.0f} items/s")
+    print(
+        f"duplicate (committed): {elapsed:.1f} s = {items / elapsed:,.0f} items/s; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     split_ids = list(copy.splits.values_list("pk", flat=True))
     drift = label_stats_drift(split_ids=split_ids)
     print(f"copy's stats equal a recount: {'yes' if not drift else drift[:5]}")
