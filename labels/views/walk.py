@@ -9,7 +9,18 @@ from labels.filtersets import ItemFilterSet
 from labels.models import Annotation
 from seeme.models import Item, Version
 
-FILTER_PARAMS = ("splitId", "labelId", "onlyUnlabelled", "name", "state", "sort", "page")
+# The filters (the first five), the sort and where the page is (labels.views.paging).
+FILTER_PARAMS = (
+    "splitId",
+    "labelId",
+    "onlyUnlabelled",
+    "name",
+    "state",
+    "sort",
+    "page",
+    "after",
+    "before",
+)
 # sort parameter -> (field, descending); ties are broken by id in the same direction
 SORTS = {
     "created": ("created_at", False),
@@ -77,9 +88,10 @@ def neighbour(
 
 
 def item_url(version: Version, item_id, query: str) -> str:
-    """The item page, keeping the browser query (without its page number)."""
+    """The item page, keeping the browser query (without where its page was)."""
     params = QueryDict(query, mutable=True)
-    params.pop("page", None)
+    for key in ("page", "after", "before"):
+        params.pop(key, None)
     url = reverse(
         "seeme:item-detail",
         kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, "item_id": item_id},
