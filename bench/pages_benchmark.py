@@ -43,16 +43,16 @@ from django.apps import apps
 if not apps.ready:
     django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from labels.models import Annotation, LabelStat  # noqa: E402
-from seeme.models import Dataset, Item, Version  # noqa: E402
-from splits.models import ItemSplit  # noqa: E402
+from labels.models import Annotation, LabelStat
+from seeme.models import Dataset, Item, Version
+from splits.models import ItemSplit
 
 ADMIN_USER = "pages-bench-admin"
 DEPTH = 0.97
@@ -97,7 +97,9 @@ def _name_query(version: Version) -> str:
 
 
 def _admin_deep(model, version: Version, base: str, params: dict) -> str | None:
-    per_page = 100
+    from django.contrib.admin import site
+
+    per_page = site._registry[model].list_per_page
     rows = model.objects.filter(**{_VERSION_PATH[model]: version}).order_by("-created_at", "-id")
     pages = -(-rows.count() // per_page)
     if pages < 2:
@@ -106,7 +108,7 @@ def _admin_deep(model, version: Version, base: str, params: dict) -> str | None:
     if not KEYSET_ADMIN:
         # A filtered list past the bounded count has 101 pages at most (the count says
         # "more than 10,000"): the deepest page it links is the 100th.
-        return _url(base, {**params, "p": min(number, 100)})
+        return _url(base, {**params, "p": min(number, 10_000 // per_page)})
     from seeme.admin_site.keyset import encode_cursor
 
     row = rows[(number - 1) * per_page - 1]
