@@ -56,6 +56,7 @@ class AnnotationAdmin(KeysetAdminMixin, BoundedCountAdminMixin, ServiceAdmin):
     list_select_related = ("item", "label", "split__version__dataset", "user")
     # 50 rows, not Django's 100: rendering the rows is most of the page's time.
     list_per_page = 50
+    sort_small_lists = True  # seeme.admin_site.keyset.KeysetChangeList._rows
     # Wide text columns the list never shows (seeme.admin_site.keyset).
     list_defer = (
         "item__text",

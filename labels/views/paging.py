@@ -53,12 +53,14 @@ def decode_cursor(sort: str, text: str) -> tuple[object, uuid.UUID]:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         cursor_sort, value, pk = json.loads(raw)
         key = uuid.UUID(pk)
-        if cursor_sort != sort or not isinstance(value, str):
-            raise BadCursor("This page link belongs to another sort.")
-        if SORTS[sort][0] == "created_at":
+        if not isinstance(value, str):
+            raise TypeError(value)
+        if cursor_sort == sort and SORTS[sort][0] == "created_at":
             value = datetime.fromisoformat(value)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
         raise BadCursor("This page link is not valid.") from error
+    if cursor_sort != sort:
+        raise BadCursor("This page link belongs to another sort.")
     return value, key
 
 
@@ -102,8 +104,9 @@ def _page(rows: list, number, *, has_previous, has_next, is_last=False) -> Keyse
     return KeysetPage(rows, number, has_previous, has_next, is_last)
 
 
-def keyset_page(items: QuerySet, sort: str, params, per_page: int = PER_PAGE) -> KeysetPage:
+def keyset_page(items: QuerySet, sort: str, params, per_page: int | None = None) -> KeysetPage:
     """The page of ``items`` (ordered by ``sort``, ties by id) that ``params`` ask for."""
+    per_page = per_page or PER_PAGE
     error = None
     page = _choose(items, sort, params, per_page)
     if isinstance(page, str):

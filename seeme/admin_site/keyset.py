@@ -24,7 +24,8 @@ from datetime import datetime
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 AFTER_VAR, BEFORE_VAR, LAST_VAR = "after", "before", "last"
 KEYSET_VARS = (AFTER_VAR, BEFORE_VAR, LAST_VAR)
@@ -85,13 +86,30 @@ class KeysetChangeList(ChangeList):
         remove = [*(remove or []), *(k for k in KEYSET_VARS if k not in new_params)]
         return super().get_query_string(new_params, remove)
 
+    def _rows(self):
+        """The list's rows in its order. A list counted exactly (at most ``COUNT_LIMIT``
+        rows) whose admin sets ``sort_small_lists`` is sorted on an expression, which keeps
+        PostgreSQL off the table-wide ``created_at`` index: for a filter on a few old rows
+        it walks that index backwards past every newer row (the rows of the other, bigger
+        versions: 340 ms at 1M annotations) instead of reading the few rows through the
+        filter's index and sorting them (bounded by the count)."""
+        if self.paginator.count_exact and getattr(self.model_admin, "sort_small_lists", False):
+            return self.queryset.order_by(
+                Coalesce("created_at", "created_at").desc(), F("pk").desc()
+            )
+        return self.queryset
+
     def get_results(self, request):
         super().get_results(request)
-        if not self.keyset or not self.multi_page or (self.show_all and self.can_show_all):
+        if not self.keyset:
+            return
+        rows_qs = self._rows()
+        if not self.multi_page or (self.show_all and self.can_show_all):
+            if rows_qs is not self.queryset:
+                self.result_list = rows_qs
             return
         per_page = self.list_per_page
         offset_pages = max(self.model_admin.count_limit // per_page, 1)
-        rows_qs = self.queryset
         after = self.keyset_params.get(AFTER_VAR)
         before = self.keyset_params.get(BEFORE_VAR)
         if after or before:
