@@ -19,12 +19,14 @@ from tests.factories import AnnotationFactory, ItemFactory
 KEYSET = [Item, Annotation, ItemSplit]
 
 
-@pytest.fixture
-def small_pages(monkeypatch):
-    """Two rows a page, counted exactly up to three rows: a few rows make a deep list."""
+@pytest.fixture(params=[3, 100], ids=["past the count bound", "counted exactly"])
+def small_pages(monkeypatch, request):
+    """Two rows a page, counted exactly up to 3 rows (a few rows are past the bound) or up
+    to 100 (sorted off the created_at index: ``sort_small_lists``)."""
     for model in KEYSET:
         monkeypatch.setattr(site._registry[model], "list_per_page", 2)
-        monkeypatch.setattr(site._registry[model], "count_limit", 3)
+        monkeypatch.setattr(site._registry[model], "count_limit", request.param)
+    return request.param
 
 
 def grow(world, n: int) -> None:
@@ -56,7 +58,7 @@ def test_next_and_previous_walk_every_row_once(manager, world, user, model, smal
     url = admin_url(model, "changelist")
     query = f"?dataset={world.dataset.pk}&version={world.version.pk}"
     response = manager.get(url + query)
-    assert response.context["cl"].paginator.count_exact is False
+    assert response.context["cl"].paginator.count_exact is (small_pages == 100)
     pages = [rows(response)]
     while (next_query := href(response, "next")) is not None:
         assert "dataset=" in next_query and "after=" in next_query
