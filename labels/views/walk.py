@@ -65,7 +65,13 @@ def _beyond(items: QuerySet[Item], item: Item, sort: str, forward: bool) -> Quer
     value = getattr(item, field)
     later = forward != desc  # ascending walk forward, or descending walk backward
     op = "gt" if later else "lt"
-    after = items.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": item.pk}))
+    # A range on the sort field (an index condition) and a tie-break on the id: the same
+    # rows as "field beyond, or equal with the id beyond", which PostgreSQL answered by
+    # reading the list from its start (labels.views.paging.beyond does the same).
+    after = items.filter(
+        Q(**{f"{field}__{op}e": value}),
+        Q(**{f"{field}__{op}": value}) | Q(**{f"id__{op}": item.pk}),
+    )
     if forward:
         return after
     return after.order_by(*[o[1:] if o.startswith("-") else f"-{o}" for o in ordering(sort)])
