@@ -28,6 +28,7 @@ from django.db.models import Q, QuerySet
 
 from labels.selectors.counts import EXACT_COUNT_LIMIT
 from labels.views.walk import SORTS
+from seeme.textsafety import has_refused_character
 
 PER_PAGE = 24
 OFFSET_PAGES = EXACT_COUNT_LIMIT // PER_PAGE
@@ -53,8 +54,8 @@ def decode_cursor(sort: str, text: str) -> tuple[object, uuid.UUID]:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         cursor_sort, value, pk = json.loads(raw)
         key = uuid.UUID(pk)
-        if not isinstance(value, str):
-            raise TypeError(value)
+        if not isinstance(value, str) or has_refused_character(value):
+            raise TypeError(value)  # NUL or a lone surrogate: no database takes it
         if cursor_sort == sort and SORTS[sort][0] == "created_at":
             value = datetime.fromisoformat(value)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:

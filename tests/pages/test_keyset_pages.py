@@ -3,7 +3,10 @@ walk the whole list in its order with no row twice, old ``?page=N`` links still 
 cursor is a form error, and a deep page runs the queries of the first page whatever the
 number of items."""
 
+import base64
+import json
 import re
+import uuid
 
 import pytest
 from django.db import connection
@@ -100,12 +103,36 @@ def test_last_page_and_old_page_numbers(world, user, small_pages):
     assert shown(previous) == everything[4:7]  # the three before the last page's first
 
 
-@pytest.mark.parametrize("cursor", ["nope", "eyJ4IjoxfQ", "W10", "!!!", "a" * 300])
-def test_a_bad_cursor_is_a_form_error_and_the_first_page(world, user, cursor):
-    response = page_client(user).get(browser(world), {"after": cursor})
+def encoded(value: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nope",
+        "eyJ4IjoxfQ",
+        "W10",
+        "!!!",
+        "a" * 300,
+        encoded(["created", "2026-01-01T00:00:00+99:00", str(uuid.uuid4())]),
+        encoded(["created", 5, str(uuid.uuid4())]),
+        encoded(["name", "a\u0000b", str(uuid.uuid4())]),
+        encoded(["name", "\ud800", str(uuid.uuid4())]),
+        encoded(["name", "a", "not an id"]),
+        encoded(["no such sort", "a", str(uuid.uuid4())]),
+    ],
+)
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_bad_cursor_is_a_form_error_and_the_first_page(world, user, cursor, direction):
+    sort = "name" if "name" in base64.urlsafe_b64decode(cursor + "==").decode("latin-1") else ""
+    response = page_client(user).get(
+        browser(world), {direction: cursor, **({"sort": sort} if sort else {})}
+    )
     assert response.status_code == 200
-    assert b"This page link is not valid" in response.content
-    assert shown(response) == expected(world, ["created_at", "id"])
+    assert response.status_code == 200
+    assert re.search(rb"This page link (is not valid|belongs to another sort)", response.content)
+    assert shown(response) == expected(world, ["name", "id"] if sort else ["created_at", "id"])
 
 
 def test_a_cursor_of_another_sort_is_refused(world, user, small_pages):
