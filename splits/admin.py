@@ -6,6 +6,7 @@ and removing it all call the services (see ``seeme.admin_site`` for the plumbing
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -15,16 +16,62 @@ from labels import services as label_services
 from labels.models import LabelStat
 from seeme.admin_site import (
     BoundedCountAdminMixin,
+    DatasetFilter,
     DrillDownFilter,
+    KeysetAdminMixin,
     ServiceAdmin,
     ServiceInline,
+    VersionFilter,
     changed_values,
     dataset_filter,
+    parse_uuid,
     version_filter,
     version_scoped_filter,
 )
 from splits import services as split_services
 from splits.models import DatasetSplit, ItemSplit
+
+
+class SplitIdsFilter(DrillDownFilter):
+    """A dataset or version filter applied as ``<split path>__in=[the ids of its splits]``
+    (one small query over the splits). The list's query then names its own split column, so
+    PostgreSQL estimates it from that column's statistics and reaches a small version's rows
+    through the split indexes; through a join to the versions it walked the newest-first
+    ``created_at`` index past every row of the bigger, newer versions (~800 ms at 1M)."""
+
+    split_path = "split"
+    scope = "version_id"
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return None
+        pk = parse_uuid(self.value())
+        if pk is None:
+            raise IncorrectLookupParameters(f"{self.parameter_name} must be an id")
+        scope = {self.scope: pk}
+        if self.parameter_name == "dataset":
+            # With a version chosen too, one list of ids says both (the version's splits, if
+            # the version is the dataset's): a second IN list halves and halves again the
+            # planner's estimate, which then joins every row before sorting.
+            version_id = parse_uuid(request.GET.get("version"))
+            if version_id is not None:
+                scope["version_id"] = version_id
+        elif request.GET.get("dataset") is not None and parse_uuid(self.value()) is not None:
+            return None  # the dataset filter applies the version (above)
+        ids = list(DatasetSplit.objects.filter(**scope).values_list("pk", flat=True))
+        return queryset.filter(**{f"{self.split_path}__in": ids})
+
+
+def split_dataset_filter(split_path: str) -> type[DrillDownFilter]:
+    """The dataset filter of a model reaching its split's id at ``split_path``."""
+    attrs = {"split_path": split_path, "scope": "version__dataset_id"}
+    return type("DatasetFilter", (SplitIdsFilter, DatasetFilter), attrs)
+
+
+def split_version_filter(split_path: str) -> type[DrillDownFilter]:
+    """The version filter of a model reaching its split's id at ``split_path``."""
+    attrs = {"split_path": split_path, "scope": "version_id"}
+    return type("VersionFilter", (SplitIdsFilter, VersionFilter), attrs)
 
 
 def split_filter(path: str) -> type[DrillDownFilter]:
@@ -198,14 +245,27 @@ class MembershipInline(ServiceInline, admin.TabularInline):
 
 
 @admin.register(ItemSplit)
-class ItemSplitAdmin(BoundedCountAdminMixin, ServiceAdmin):
+class ItemSplitAdmin(KeysetAdminMixin, BoundedCountAdminMixin, ServiceAdmin):
     list_display = ("item", "split", "version", "created_at")
     list_filter = (
-        dataset_filter("split__version__dataset"),
-        version_filter("split__version"),
+        split_dataset_filter("split"),
+        split_version_filter("split"),
         split_filter("split"),
     )
     list_select_related = ("item", "split__version__dataset")
+    # 50 rows, not Django's 100: rendering the rows is most of the page's time.
+    list_per_page = 50
+    sort_small_lists = True  # seeme.admin_site.keyset.KeysetChangeList._rows
+    # Wide text columns the list never shows (seeme.admin_site.keyset).
+    list_defer = (
+        "item__text",
+        "item__description",
+        "split__description",
+        "split__version__description",
+        "split__version__config",
+        "split__version__dataset__description",
+        "split__version__dataset__notes",
+    )
     search_fields = ("item__name", "split__name")
     autocomplete_fields = ("item", "split")
     ordering = ("-created_at", "-id")

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.db.models.functions import Substr
 from django.http import Http404
@@ -19,12 +18,13 @@ from labels.models import Annotation, Label
 from labels.regions import region_box
 from labels.selectors import counts, version_labels, version_splits
 from labels.views.controls import ITEM_STATES, STATE_NAMES, label_controls
+from labels.views.paging import PER_PAGE, keyset_page
 from labels.views.walk import FILTER_PARAMS, browser_query, ordering, sort_of
 from seeme.models import ContentType, Item, ItemState
 from seeme.selectors import Rank, version_for_user
 from splits.models import ItemSplit
 
-ITEMS_PER_PAGE = 24
+ITEMS_PER_PAGE = PER_PAGE
 SORT_CHOICES = (
     ("created", "Oldest first"),
     ("-created", "Newest first"),
@@ -89,20 +89,19 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     )
     filterset = ItemFilterSet(request.GET, queryset=items)
     valid = filterset.is_valid()
-    paginator = Paginator(filterset.qs if valid else items.none(), ITEMS_PER_PAGE)
     known = filterset.count_from_stats(version_id=version.pk) if valid else None
-    count_exact = True
-    if known is not None:
-        paginator.count = known  # read from a LabelStat row instead of counting the items
-    elif valid:
+    count, count_exact = (known or 0), True
+    if known is None and valid:
         # Never COUNT a million items for a page of 24: exact up to a bound, then estimated.
         counted = counts.items_count_bounded(
             filterset.qs,
             version_id=version.pk,
             whole_version=not any(request.GET.get(key) for key in FILTER_PARAMS[:5]),
         )
-        paginator.count, count_exact = counted.value, counted.exact
-    page = paginator.get_page(request.GET.get("page"))
+        count, count_exact = counted.value, counted.exact
+    # Keyset pages (labels.views.paging): deep pages read one page of rows, not all before it.
+    page = keyset_page(filterset.qs if valid else items.none(), sort_of(request.GET), request.GET)
+    page.count = count
     chosen = filterset.form.cleaned_data if valid else {}
     split_id = chosen.get("splitId")
     by_label = {label.pk: label for label in labels}
@@ -145,6 +144,7 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
             "sorts": SORT_CHOICES,
             "can_annotate": version.rank >= Rank.ANNOTATOR,
             "count_exact": count_exact,
+            "page_error": page.error,
             "count_limit": counts.EXACT_COUNT_LIMIT,
             "bulk_query": browser_query(request.GET),
             "grid": version.dataset.content_type == ContentType.IMAGES,

@@ -9,7 +9,18 @@ from labels.filtersets import ItemFilterSet
 from labels.models import Annotation
 from seeme.models import Item, Version
 
-FILTER_PARAMS = ("splitId", "labelId", "onlyUnlabelled", "name", "state", "sort", "page")
+# The filters (the first five), the sort and where the page is (labels.views.paging).
+FILTER_PARAMS = (
+    "splitId",
+    "labelId",
+    "onlyUnlabelled",
+    "name",
+    "state",
+    "sort",
+    "page",
+    "after",
+    "before",
+)
 # sort parameter -> (field, descending); ties are broken by id in the same direction
 SORTS = {
     "created": ("created_at", False),
@@ -54,7 +65,13 @@ def _beyond(items: QuerySet[Item], item: Item, sort: str, forward: bool) -> Quer
     value = getattr(item, field)
     later = forward != desc  # ascending walk forward, or descending walk backward
     op = "gt" if later else "lt"
-    after = items.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": item.pk}))
+    # A range on the sort field (an index condition) and a tie-break on the id: the same
+    # rows as "field beyond, or equal with the id beyond", which PostgreSQL answered by
+    # reading the list from its start (labels.views.paging.beyond does the same).
+    after = items.filter(
+        Q(**{f"{field}__{op}e": value}),
+        Q(**{f"{field}__{op}": value}) | Q(**{f"id__{op}": item.pk}),
+    )
     if forward:
         return after
     return after.order_by(*[o[1:] if o.startswith("-") else f"-{o}" for o in ordering(sort)])
@@ -77,9 +94,10 @@ def neighbour(
 
 
 def item_url(version: Version, item_id, query: str) -> str:
-    """The item page, keeping the browser query (without its page number)."""
+    """The item page, keeping the browser query (without where its page was)."""
     params = QueryDict(query, mutable=True)
-    params.pop("page", None)
+    for key in ("page", "after", "before"):
+        params.pop(key, None)
     url = reverse(
         "seeme:item-detail",
         kwargs={"dataset_id": version.dataset_id, "version_id": version.pk, "item_id": item_id},

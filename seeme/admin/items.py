@@ -15,6 +15,7 @@ from seeme import services
 from seeme.admin.counts import count_of
 from seeme.admin_site import (
     BoundedCountAdminMixin,
+    KeysetAdminMixin,
     ServiceAdmin,
     changed_values,
     dataset_filter,
@@ -43,7 +44,7 @@ class ItemForm(forms.ModelForm):
 
 
 @admin.register(Item)
-class ItemAdmin(BoundedCountAdminMixin, ServiceAdmin):
+class ItemAdmin(KeysetAdminMixin, BoundedCountAdminMixin, ServiceAdmin):
     """Items. Their splits and annotations are edited on the item's page once it exists."""
 
     form = ItemForm
@@ -64,6 +65,17 @@ class ItemAdmin(BoundedCountAdminMixin, ServiceAdmin):
         ("created_at", admin.DateFieldListFilter),
     )
     list_select_related = ("dataset_version__dataset",)
+    # 50 rows, not Django's 100: rendering the rows is most of the page's time.
+    list_per_page = 50
+    # Wide text columns the list never shows (seeme.admin_site.keyset).
+    list_defer = (
+        "text",
+        "description",
+        "dataset_version__description",
+        "dataset_version__config",
+        "dataset_version__dataset__description",
+        "dataset_version__dataset__notes",
+    )
     search_fields = ("name", "=group", "=content_hash")
     autocomplete_fields = ("dataset_version",)
     ordering = ("-created_at", "-id")

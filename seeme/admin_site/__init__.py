@@ -31,6 +31,7 @@ from seeme.admin_site.filters import (
     version_scoped_filter,
     version_scoped_lookups,
 )
+from seeme.admin_site.keyset import KeysetAdminMixin, KeysetChangeList
 from seeme.admin_site.services import (
     ServiceAdmin,
     ServiceAdminMixin,
@@ -50,6 +51,8 @@ __all__ = [
     "BoundedCountPaginator",
     "DatasetFilter",
     "DrillDownFilter",
+    "KeysetAdminMixin",
+    "KeysetChangeList",
     "SeemeAdminSite",
     "SeemeAutocompleteJsonView",
     "ServiceAdmin",

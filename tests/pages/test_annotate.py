@@ -239,7 +239,9 @@ def test_browser_state_filter_sort_and_jump(world, annotator, user):
     ]
     ItemFactory.create_batch(30, dataset_version=world.version)
     many = annotator.get(browser, {"page": "2"})
-    assert b'id="jump-page"' in many.content
+    # No "go to page N" form any more (an OFFSET); first / previous / next / last links.
+    assert b'rel="first"' in many.content and b'rel="prev"' in many.content
+    assert b"Page 2 of 2" in many.content
     assert b'data-state="reviewed"' in reviewed.content
 
 

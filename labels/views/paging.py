@@ -1,0 +1,164 @@
+"""Keyset pages for the item browser: a page costs the same at item 24 and at item 999,976.
+
+An OFFSET page reads and drops every row before it (page 40,000 of a million items scans
+them all). A keyset page starts from the sort key of the row it follows instead, through
+the version's ordered index (``item_version_order`` for the creation order,
+``item_version_name`` for names), so it reads one page of rows wherever it is:
+
+- ``?after=<cursor>``: the page after a row (Next); ``?before=<cursor>``: the page before
+  a row (Previous); ``?page=last``: the last page (the list read backwards); no parameter:
+  the first page. The cursor is opaque to the user: the sort, the row's sort value and id,
+  base64url-encoded; a cursor that does not decode is a form error and the first page.
+- ``?page=N`` (old links, the first pages) is still served by OFFSET up to
+  ``OFFSET_PAGES`` (at most ``EXACT_COUNT_LIMIT`` rows skipped: bounded); past it, or past
+  the end, the last page is shown, as Django's ``get_page`` did for numbers past the end.
+
+Every page runs the same queries: the rows (``per_page + 1`` of them, the extra one says
+whether there is a page beyond) and their prefetches.
+"""
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from labels.selectors.counts import EXACT_COUNT_LIMIT
+from labels.views.walk import SORTS
+from seeme.textsafety import has_refused_character
+
+PER_PAGE = 24
+OFFSET_PAGES = EXACT_COUNT_LIMIT // PER_PAGE
+CURSOR_PARAMS = ("after", "before")
+
+
+class BadCursor(ValueError):
+    """A cursor that does not decode, or that belongs to another sort."""
+
+
+def encode_cursor(sort: str, row) -> str:
+    field_name, _ = SORTS[sort]
+    value = getattr(row, field_name)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([sort, value, str(row.pk)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: str, text: str) -> tuple[object, uuid.UUID]:
+    """The (sort value, id) of ``text``; BadCursor when it is not a cursor of ``sort``."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        cursor_sort, value, pk = json.loads(raw)
+        key = uuid.UUID(pk)
+        if not isinstance(value, str) or has_refused_character(value):
+            raise TypeError(value)  # NUL or a lone surrogate: no database takes it
+        if cursor_sort == sort and SORTS[sort][0] == "created_at":
+            value = datetime.fromisoformat(value)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        raise BadCursor("This page link is not valid.") from error
+    if cursor_sort != sort:
+        raise BadCursor("This page link belongs to another sort.")
+    return value, key
+
+
+def beyond(items: QuerySet, sort: str, value, pk, *, forward: bool) -> QuerySet:
+    """The rows of ``items`` after (``forward``) or before the row (``value``, ``pk``) in the
+    order of ``sort``. Written as a range on the sort field and a tie-break on the id, so the
+    range is an index condition (an ``OR`` of the two would scan from the list's start)."""
+    field_name, desc = SORTS[sort]
+    op = "gt" if forward != desc else "lt"
+    bound = f"{field_name}__{op}e"
+    return items.filter(
+        Q(**{bound: value}), Q(**{f"{field_name}__{op}": value}) | Q(**{f"id__{op}": pk})
+    )
+
+
+@dataclass
+class KeysetPage:
+    """A page of rows and where its links go. ``number`` is known on the first pages (and
+    on offset pages); ``is_last`` on the last one."""
+
+    object_list: list
+    number: int | None
+    has_previous: bool
+    has_next: bool
+    is_last: bool = False
+    error: str | None = None
+    after: str | None = field(default=None)  # cursor of the last row: the Next link
+    before: str | None = field(default=None)  # cursor of the first row: the Previous link
+    count: int = 0  # the list's size (exact or estimated: the caller's count)
+
+    @property
+    def num_pages(self) -> int:
+        return max(-(-self.count // PER_PAGE), 1)
+
+    @property
+    def start_index(self) -> int | None:
+        return None if self.number is None else (self.number - 1) * PER_PAGE + 1
+
+
+def _page(rows: list, number, *, has_previous, has_next, is_last=False) -> KeysetPage:
+    return KeysetPage(rows, number, has_previous, has_next, is_last)
+
+
+def keyset_page(items: QuerySet, sort: str, params, per_page: int | None = None) -> KeysetPage:
+    """The page of ``items`` (ordered by ``sort``, ties by id) that ``params`` ask for."""
+    per_page = per_page or PER_PAGE
+    error = None
+    page = _choose(items, sort, params, per_page)
+    if isinstance(page, str):
+        error, page = page, _first(items, per_page)
+    if page.object_list:
+        page.after = encode_cursor(sort, page.object_list[-1])
+        page.before = encode_cursor(sort, page.object_list[0])
+    page.error = error
+    return page
+
+
+def _first(items: QuerySet, per_page: int) -> KeysetPage:
+    rows = list(items[: per_page + 1])
+    return _page(rows[:per_page], 1, has_previous=False, has_next=len(rows) > per_page)
+
+
+def _last(items: QuerySet, per_page: int) -> KeysetPage:
+    rows = list(items.reverse()[: per_page + 1])
+    more = len(rows) > per_page
+    rows = rows[:per_page][::-1]
+    return _page(rows, None if more else 1, has_previous=more, has_next=False, is_last=True)
+
+
+def _choose(items: QuerySet, sort: str, params, per_page: int) -> KeysetPage | str:
+    """The page, or the error message when the parameters cannot say which."""
+    after, before = params.get("after"), params.get("before")
+    if after or before:
+        try:
+            value, pk = decode_cursor(sort, after or before)
+        except BadCursor as error:
+            return str(error)
+        if after:
+            rows = list(beyond(items, sort, value, pk, forward=True)[: per_page + 1])
+            return _page(rows[:per_page], None, has_previous=True, has_next=len(rows) > per_page)
+        rows = list(beyond(items, sort, value, pk, forward=False).reverse()[: per_page + 1])
+        more = len(rows) > per_page
+        rows = rows[:per_page][::-1]
+        return _page(rows, None if more else 1, has_previous=more, has_next=True)
+    number = params.get("page") or "1"
+    if number == "last":
+        return _last(items, per_page)
+    try:
+        n = max(int(number), 1)
+    except ValueError:
+        n = 1
+    if n == 1:
+        return _first(items, per_page)
+    if n > OFFSET_PAGES:
+        return _last(items, per_page)
+    start = (n - 1) * per_page
+    rows = list(items[start : start + per_page + 1])
+    if not rows:  # past the end: the last page, as get_page did
+        return _last(items, per_page)
+    return _page(rows[:per_page], n, has_previous=True, has_next=len(rows) > per_page)
