@@ -195,8 +195,12 @@ def _multi_split_findings(version, splits, limit) -> list[Finding]:
     """Items in two splits at once, one finding per pair of splits (one aggregate query, then
     one query per pair that has any, for the ids)."""
     by_id = {s.pk: s for s in splits}
+    # By split ids, not ``split__version``: the planner then sees how big these splits are
+    # (per-value statistics) instead of assuming a share of the whole table, and reads a
+    # small version's memberships by index even beside a big one.
+    split_ids = list(by_id)
     pairs = (
-        ItemSplit.objects.filter(split__version=version)
+        ItemSplit.objects.filter(split_id__in=split_ids)
         .annotate(other=F("item__memberships__split_id"))
         .filter(other__gt=F("split_id"))
         .values_list("split_id", "other")
@@ -233,8 +237,9 @@ def multi_split_finding(first, second, n: int, ids: list) -> Finding:
 def _duplicate_findings(version, splits, limit) -> list[Finding]:
     """Different items with the same content hash in different splits (leakage), one finding
     per pair of splits: a grouping query finds the hashes, a second reads their members."""
+    split_ids = [s.pk for s in splits]  # (as in _multi_split_findings)
     hashes = (
-        ItemSplit.objects.filter(split__version=version)
+        ItemSplit.objects.filter(split_id__in=split_ids)
         .exclude(item__content_hash="")
         .values("item__content_hash")
         .annotate(items=Count("item_id", distinct=True), splits=Count("split_id", distinct=True))
@@ -242,9 +247,11 @@ def _duplicate_findings(version, splits, limit) -> list[Finding]:
         .values("item__content_hash")
     )
     members: dict[str, dict[uuid.UUID, set]] = defaultdict(lambda: defaultdict(set))
-    for content_hash, item_id, split_id in ItemSplit.objects.filter(
-        split__version=version, item__content_hash__in=Subquery(hashes)
-    ).values_list("item__content_hash", "item_id", "split_id"):
+    for content_hash, item_id, split_id in (
+        ItemSplit.objects.filter(split_id__in=split_ids, item__content_hash__in=Subquery(hashes))
+        .order_by()
+        .values_list("item__content_hash", "item_id", "split_id")
+    ):
         members[content_hash][split_id].add(item_id)
     by_pair: dict[tuple, list[set]] = defaultdict(list)
     order = {s.pk: i for i, s in enumerate(splits)}
