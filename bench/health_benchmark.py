@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seeme.settings")
 
-import django  # noqa: E402
+import django
 
 
 def _setup() -> None:
