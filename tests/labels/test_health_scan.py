@@ -268,3 +268,22 @@ def test_an_unfinished_scan_leaves_the_last_good_one(version, splits, state):
     )
     report = split_health(version=version, scan_over=3)
     assert report.item_checks.scan == good and report.item_checks.pending is None
+
+
+def _api_queries(client, version) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(api_url("version-health", version)).status_code == 200
+    return len(captured)
+
+
+def test_api_queries_past_the_limit_do_not_grow_with_items(api, version, splits, settings):
+    settings.SEEME_SYNC_LIMIT = 3
+    leaky(version, splits)
+    scan(version)
+    _api_queries(api, version)  # (the first request of a client also records its key's use)
+    small = _api_queries(api, version)
+    for tag in range(1, 11):
+        leaky(version, splits, tag=str(tag))
+    scan(version)
+    assert split_health(version=version, scan_over=3).item_checks.memberships > 40
+    assert _api_queries(api, version) == small
