@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from labels.generate import generate_chunk
+from labels.health_scan import HEALTH_SCAN, health_scan_run, pending_scan
 from labels.services.assignment import items_assign_to_splits, items_move_to_split
 from labels.services.reconcile import label_stats_reconcile
 from labels.services.versions import version_duplicate
@@ -79,6 +80,32 @@ def run_version_duplicate(run: JobRun) -> dict:
         "api_url": f"/api/v1/datasets/{copy.dataset_id}/versions/{copy.pk}",
         "url": version_page(copy),
     }
+
+
+def health_scan_enqueue(*, version: Version, user: User, idempotency_key: str = "") -> Job:
+    """Start a scan of the version's item-level health checks, or hand back the one that is
+    already queued or running (a second click while it runs is the same scan)."""
+    pending = pending_scan(version)
+    if pending is not None:
+        return pending
+    return enqueue_job(
+        HEALTH_SCAN,
+        dataset=version.dataset,
+        user=user,
+        params={"version_id": str(version.pk)},
+        total=1,
+        message="Queued",
+        idempotency_key=idempotency_key,
+    )
+
+
+# Not atomic: it only reads (an atomic kind would hold a transaction for the whole scan, on
+# SQLite the database's one write lock).
+@job_kind(HEALTH_SCAN, atomic=False, title="Check split health (items)")
+def run_health_scan(run: JobRun) -> dict:
+    version = job_version(run)
+    result = health_scan_run(version=version, progress=run.progress)
+    return {**result, "url": f"{version_page(version)}health/"}
 
 
 @job_kind(SPLIT_ASSIGN, title="Assign items to splits")

@@ -3,18 +3,23 @@
 
 Shares and balance come from the statistics read model (``version_stats``, never a
 recount); memberships in several splits and duplicates across splits are SQL aggregations
-over ItemSplit and Item.
+over ItemSplit and Item, O(memberships). Past ``scan_over`` memberships those two checks are
+not run in the request: the report carries the last background scan's results instead
+(``labels.health_scan``), with when they were computed and whether the statistics changed
+since.
 """
 
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import combinations
+from typing import Any
 
 from django.db.models import Count, F, Subquery
 
 from labels.models import Label, LabelStat
-from labels.selectors.stats import version_stats
+from labels.selectors.stats import VersionStats, version_stats
 from seeme.csvsafe import csv_text
 from seeme.models import Version
 from splits.models import DatasetSplit, ItemSplit
@@ -70,17 +75,35 @@ class SplitSummary:
 
 
 @dataclass
+class ItemChecks:
+    """Where the item-level findings of a report come from. ``live``: computed in this
+    request. Otherwise from the last finished scan (``scan``, a Job; None when there is
+    none), ``computed_at`` when it read the version, ``changed`` whether the version's
+    statistics differ from what the scan saw (``labels.health_scan.stats_marker``), and
+    ``pending`` a queued or running scan."""
+
+    live: bool
+    memberships: int = 0
+    limit: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    scan: Any = None
+    computed_at: datetime | None = None
+    changed: bool | None = None
+    pending: Any = None
+
+
+@dataclass
 class HealthReport:
     version: Version
     labels: list[Label]
     splits: list[SplitSummary]
     findings: list[Finding]
     thresholds: dict[str, float]
+    item_checks: ItemChecks
 
 
-def _summaries(version: Version) -> tuple[list[Label], list[SplitSummary]]:
+def _summaries(stats: VersionStats) -> tuple[list[Label], list[SplitSummary]]:
     """Per split: items, annotations, unlabelled and items per label (``version_stats``)."""
-    stats = version_stats(version=version)
     summaries = {s.pk: SplitSummary(s, 0, 0, 0, {}) for s in stats.splits}
     for (split_id, kind, label_id), (items, annotations) in stats.rows.items():
         summary = summaries[split_id]
@@ -172,8 +195,12 @@ def _multi_split_findings(version, splits, limit) -> list[Finding]:
     """Items in two splits at once, one finding per pair of splits (one aggregate query, then
     one query per pair that has any, for the ids)."""
     by_id = {s.pk: s for s in splits}
+    # By split ids, not ``split__version``: the planner then sees how big these splits are
+    # (per-value statistics) instead of assuming a share of the whole table, and reads a
+    # small version's memberships by index even beside a big one.
+    split_ids = list(by_id)
     pairs = (
-        ItemSplit.objects.filter(split__version=version)
+        ItemSplit.objects.filter(split_id__in=split_ids)
         .annotate(other=F("item__memberships__split_id"))
         .filter(other__gt=F("split_id"))
         .values_list("split_id", "other")
@@ -190,26 +217,29 @@ def _multi_split_findings(version, splits, limit) -> list[Finding]:
             .order_by("item_id")
             .values_list("item_id", flat=True)[:limit]
         )
-        findings.append(
-            Finding(
-                kind="multi_split_items",
-                severity="warning",
-                message=f"{n:,} item(s) are in both {first.name!r} and {second.name!r}.",
-                splits=[first, second],
-                value=float(n),
-                item_count=n,
-                item_ids=ids,
-            )
-        )
+        findings.append(multi_split_finding(first, second, n, ids))
     findings.sort(key=lambda f: [(s.created_at, str(s.pk)) for s in f.splits])
     return findings
+
+
+def multi_split_finding(first, second, n: int, ids: list) -> Finding:
+    return Finding(
+        kind="multi_split_items",
+        severity="warning",
+        message=f"{n:,} item(s) are in both {first.name!r} and {second.name!r}.",
+        splits=[first, second],
+        value=float(n),
+        item_count=n,
+        item_ids=ids,
+    )
 
 
 def _duplicate_findings(version, splits, limit) -> list[Finding]:
     """Different items with the same content hash in different splits (leakage), one finding
     per pair of splits: a grouping query finds the hashes, a second reads their members."""
+    split_ids = [s.pk for s in splits]  # (as in _multi_split_findings)
     hashes = (
-        ItemSplit.objects.filter(split__version=version)
+        ItemSplit.objects.filter(split_id__in=split_ids)
         .exclude(item__content_hash="")
         .values("item__content_hash")
         .annotate(items=Count("item_id", distinct=True), splits=Count("split_id", distinct=True))
@@ -217,9 +247,11 @@ def _duplicate_findings(version, splits, limit) -> list[Finding]:
         .values("item__content_hash")
     )
     members: dict[str, dict[uuid.UUID, set]] = defaultdict(lambda: defaultdict(set))
-    for content_hash, item_id, split_id in ItemSplit.objects.filter(
-        split__version=version, item__content_hash__in=Subquery(hashes)
-    ).values_list("item__content_hash", "item_id", "split_id"):
+    for content_hash, item_id, split_id in (
+        ItemSplit.objects.filter(split_id__in=split_ids, item__content_hash__in=Subquery(hashes))
+        .order_by()
+        .values_list("item__content_hash", "item_id", "split_id")
+    ):
         members[content_hash][split_id].add(item_id)
     by_pair: dict[tuple, list[set]] = defaultdict(list)
     order = {s.pk: i for i, s in enumerate(splits)}
@@ -233,22 +265,33 @@ def _duplicate_findings(version, splits, limit) -> list[Finding]:
     findings = []
     for (a, b), groups in sorted(by_pair.items(), key=lambda p: (order[p[0][0]], order[p[0][1]])):
         items = sorted({i for g in groups for i in g}, key=str)
-        first, second = by_id[a], by_id[b]
         findings.append(
-            Finding(
-                kind="duplicates",
-                severity="warning",
-                message=(
-                    f"{len(groups):,} group(s) of identical items ({len(items):,} items) are "
-                    f"split between {first.name!r} and {second.name!r}."
-                ),
-                splits=[first, second],
-                value=float(len(groups)),
-                item_count=len(items),
-                item_ids=items[:limit],
-            )
+            duplicate_finding(by_id[a], by_id[b], len(groups), len(items), items[:limit])
         )
     return findings
+
+
+def duplicate_finding(first, second, groups: int, items: int, ids: list) -> Finding:
+    return Finding(
+        kind="duplicates",
+        severity="warning",
+        message=(
+            f"{groups:,} group(s) of identical items ({items:,} items) are "
+            f"split between {first.name!r} and {second.name!r}."
+        ),
+        splits=[first, second],
+        value=float(groups),
+        item_count=items,
+        item_ids=ids,
+    )
+
+
+def item_findings(version: Version, splits: list[DatasetSplit], limit: int) -> list[Finding]:
+    """The item-level checks (items in several splits, duplicates across splits): each an
+    aggregation over the version's memberships, so O(memberships)."""
+    return _multi_split_findings(version, splits, limit) + _duplicate_findings(
+        version, splits, limit
+    )
 
 
 def split_health(
@@ -258,6 +301,7 @@ def split_health(
     under_represented_ratio: float = UNDER_REPRESENTED_RATIO,
     unlabelled_threshold: float = UNLABELLED_THRESHOLD,
     item_limit: int = ITEM_LIMIT,
+    scan_over: int | None = None,
 ) -> HealthReport:
     """The health of a version's splits, findings ordered by kind.
 
@@ -266,12 +310,27 @@ def split_health(
     the largest label's is flagged; ``unlabelled_threshold``: a split whose unlabelled share
     exceeds it is reported. A fixed number of queries plus one per pair of splits sharing
     items.
+
+    ``scan_over``: when the splits hold more memberships than this, the item-level checks
+    come from the last background scan (``labels.health_scan``: two more queries, none on
+    items) and ``item_checks`` says when they were computed and whether the statistics
+    changed since; None (the default) always runs them here.
     """
-    labels, summaries = _summaries(version)
+    stats = version_stats(version=version)
+    labels, summaries = _summaries(stats)
     splits = [s.split for s in summaries]
     findings = _label_findings(labels, summaries, share_threshold, under_represented_ratio)
-    findings += _multi_split_findings(version, splits, item_limit)
-    findings += _duplicate_findings(version, splits, item_limit)
+    memberships = sum(s.items for s in summaries)
+    if scan_over is not None and memberships > scan_over:
+        # Imported here: the scan module builds its findings with this module's constructors.
+        from labels.health_scan import last_scan
+
+        checks = last_scan(version=version, stats=stats, item_limit=item_limit)
+        checks.memberships, checks.limit = memberships, scan_over
+        findings += checks.findings
+    else:
+        checks = ItemChecks(live=True, memberships=memberships, limit=scan_over)
+        findings += item_findings(version, splits, item_limit)
     for summary in summaries:
         share = summary.unlabelled_share
         if share is not None and summary.unlabelled and share > unlabelled_threshold:
@@ -300,6 +359,7 @@ def split_health(
             "under_represented_ratio": under_represented_ratio,
             "unlabelled_threshold": unlabelled_threshold,
         },
+        item_checks=checks,
     )
 
 

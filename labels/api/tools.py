@@ -17,7 +17,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from labels.compare import VersionDiff, version_diff
-from labels.jobs import SPLIT_ASSIGN, SPLIT_MOVE, VERSION_DUPLICATE, sync_limit
+from labels.jobs import (
+    SPLIT_ASSIGN,
+    SPLIT_MOVE,
+    VERSION_DUPLICATE,
+    health_scan_enqueue,
+    sync_limit,
+)
 from labels.models import Label
 from labels.reports import (
     ITEM_LIMIT,
@@ -25,6 +31,7 @@ from labels.reports import (
     UNDER_REPRESENTED_RATIO,
     UNLABELLED_THRESHOLD,
     HealthReport,
+    ItemChecks,
     split_health,
     split_health_csv,
 )
@@ -39,7 +46,7 @@ from labels.services.assignment import (
 from labels.services.versions import version_duplicate, version_duplicate_size
 from seeme.api.fields import IdField, OptionalCharField, StrictBooleanField
 from seeme.api.jobs import JobSerializer, job_response
-from seeme.api.scoping import ERROR, VersionChildMixin, path_uuid
+from seeme.api.scoping import ERROR, READ, VersionChildMixin, path_uuid
 from seeme.api.serializers import VersionSerializer
 from seeme.exceptions import Conflict
 from seeme.jobs.services import enqueue_job
@@ -212,6 +219,23 @@ def health_as_dict(report: HealthReport, items_url) -> dict:
             }
             for f in report.findings
         ],
+        "item_checks": item_checks_as_dict(report.item_checks),
+    }
+
+
+def item_checks_as_dict(checks: ItemChecks) -> dict:
+    """Where the findings ``multi_split_items`` and ``duplicates`` come from: ``live`` (this
+    request) or ``scan`` (past the sync limit: the last background scan, ``computed_at``,
+    ``changed_since`` = the version's statistics differ from what it saw; no scan yet: both
+    null and no such findings)."""
+    return {
+        "mode": "live" if checks.live else "scan",
+        "memberships": checks.memberships,
+        "sync_limit": checks.limit,
+        "computed_at": checks.computed_at.isoformat() if checks.computed_at else None,
+        "changed_since": checks.changed,
+        "scan_job_id": str(checks.scan.pk) if checks.scan is not None else None,
+        "pending_job_id": str(checks.pending.pk) if checks.pending is not None else None,
     }
 
 
@@ -256,6 +280,9 @@ def query_string(filters: dict) -> str:
 
 class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
     """Split tools of a version: assignment by ratio, bulk moves, health, comparison."""
+
+    # The health scan only reads: whoever may see the version may start one.
+    action_ranks = {"health_scan": READ}
 
     def get_renderers(self):
         if self.action == "health":
@@ -358,11 +385,12 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
     def health(self, request, *args, **kwargs):
         """Split health: missing labels, share gaps, under-represented labels, items in
         several splits, duplicates across splits, unlabelled shares. ``?format=csv`` for
-        the findings as CSV."""
+        the findings as CSV. Past SEEME_SYNC_LIMIT memberships the two item-level checks are
+        the last background scan's (``item_checks``; ``POST health/scan`` starts one)."""
         params = HealthParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         version = self.scoped_version
-        report = split_health(version=version, **params.validated_data)
+        report = split_health(version=version, scan_over=sync_limit(), **params.validated_data)
         if request.accepted_renderer.format == "csv":
             response = Response(split_health_csv(report))
             response["Content-Disposition"] = (
@@ -377,6 +405,24 @@ class SplitToolsViewSet(VersionChildMixin, viewsets.ViewSet):
             return request.build_absolute_uri(base + "?" + query_string(filters))
 
         return Response(health_as_dict(report, items_url))
+
+    @extend_schema(
+        request=None,
+        responses={202: OpenApiResponse(JobSerializer, "The scan's job"), 404: ERROR},
+    )
+    def health_scan(self, request, *args, **kwargs):
+        """Re-check items in several splits and duplicates across splits in the background:
+        202 with the job (the one already queued or running, if any). Past SEEME_SYNC_LIMIT
+        memberships ``health`` reports the last finished scan's findings."""
+        version = self.scoped_version
+        job = health_scan_enqueue(
+            version=version,
+            user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+        response = job_response(job, status.HTTP_202_ACCEPTED)
+        response["Location"] = JobSerializer(job).data["url"]
+        return response
 
     @extend_schema(
         parameters=[OpenApiParameter("other_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],

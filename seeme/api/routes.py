@@ -68,6 +68,9 @@ tool_routes = [
         rf"^{VERSION}/splits/(?P<split_id>[^/]+)/move/?$", _tool("post", "move"), name="split-move"
     ),
     re_path(rf"^{VERSION}/health/?$", _tool("get", "health"), name="version-health"),
+    re_path(
+        rf"^{VERSION}/health/scan/?$", _tool("post", "health_scan"), name="version-health-scan"
+    ),
     re_path(rf"^{VERSION}/diff/(?P<other_id>[^/]+)/?$", _tool("get", "diff"), name="version-diff"),
     re_path(rf"^{VERSION}/new/?$", _tool("post", "duplicate"), name="version-duplicate"),
     re_path(

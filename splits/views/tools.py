@@ -21,7 +21,7 @@ from labels.forms import (
     preview_rows,
     preview_token,
 )
-from labels.jobs import SPLIT_ASSIGN, VERSION_DUPLICATE, sync_limit
+from labels.jobs import SPLIT_ASSIGN, VERSION_DUPLICATE, health_scan_enqueue, sync_limit
 from labels.reports import split_health, split_health_csv
 from labels.selectors import version_splits
 from labels.services.assignment import items_assign_to_splits
@@ -165,10 +165,11 @@ def _health_params(request) -> dict:
 @login_required
 @require_safe
 def version_health(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
-    """Split health findings, each linked to the item browser or to its items."""
+    """Split health findings, each linked to the item browser or to its items. Past
+    SEEME_SYNC_LIMIT memberships the item-level findings are the last background scan's."""
     version = version_for_user(request.user, dataset_id, version_id)
     form = HealthThresholdsForm(request.GET or None)
-    report = split_health(version=version, **_health_params(request))
+    report = split_health(version=version, scan_over=sync_limit(), **_health_params(request))
     browser = reverse(
         "seeme:item-list", kwargs={"dataset_id": version.dataset_id, "version_id": version.pk}
     )
@@ -230,10 +231,23 @@ def _filter_text(filters: dict, report) -> str:
 
 
 @login_required
+@require_POST
+def version_health_scan(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
+    """Re-check items in several splits and duplicates in the background (anyone who may see
+    the version: the scan only reads), then follow the job; a scan already queued or running
+    is followed instead of starting a second one."""
+    version = version_for_user(request.user, dataset_id, version_id)
+    job = health_scan_enqueue(
+        version=version, user=request.user, idempotency_key=request.POST.get("job_token", "")
+    )
+    return redirect("seeme:job-detail", job_id=job.pk)
+
+
+@login_required
 @require_safe
 def version_health_csv(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     version = version_for_user(request.user, dataset_id, version_id)
-    report = split_health(version=version, **_health_params(request))
+    report = split_health(version=version, scan_over=sync_limit(), **_health_params(request))
     response = HttpResponse(split_health_csv(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="split-health-{version.pk}.csv"'
     return response
