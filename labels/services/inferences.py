@@ -62,9 +62,9 @@ def add_inferences(
     """Turn inferences into new items of the split (annotated when ``keep_annotations``).
 
     One transaction and a fixed number of queries, however many inferences: one INSERT per
-    table (``seeme.db.insert_rows``) and one aggregated update of the statistics. A
-    prediction naming no label of the version fails the whole request. Returns the new item
-    ids, in the order of ``inferences``.
+    table (``seeme.db.insert_rows``: a COPY on PostgreSQL) and one aggregated update of the
+    statistics. A prediction naming no label of the version fails the whole request. Returns
+    the new item ids, in the order of ``inferences``.
     """
     version = split.version
     _lock_shared(version)
