@@ -141,7 +141,17 @@ def measure_add_inferences(
     load_before = os.getloadavg()
     try:
         if via == "gunicorn":
-            server = Server(workers=1, threads=4)
+            # This tree's code, even when the venv's editable install points at another
+            # worktree (gunicorn's --chdir alone does not win over it).
+            pythonpath = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), pythonpath]))
+            try:
+                server = Server(workers=1, threads=4)
+            finally:
+                if pythonpath is None:
+                    del os.environ["PYTHONPATH"]
+                else:
+                    os.environ["PYTHONPATH"] = pythonpath
             client = Client(server.port, key)
         else:
             client = _InProcess(key)

@@ -109,10 +109,10 @@ _PLAIN_FIELDS = {
     "SmallIntegerField",
     "BooleanField",
 }
-_PLAIN_VALUES = {str, int, bool, type(None)}
+_PLAIN_VALUES: set[type] = {str, int, bool, type(None)}
 # On PostgreSQL psycopg also takes these as they are: the ORM's preparation returns them
 # unchanged (a datetime only when aware; a naive one gets the ORM's warning and conversion).
-_NATIVE_VALUES = {
+_NATIVE_VALUES: dict[str, set[type]] = {
     "UUIDField": {uuid.UUID, type(None)},
     "DateTimeField": {datetime, type(None)},
     "AutoField": {int, type(None)},
@@ -128,7 +128,7 @@ def _ready_types(field: Field, conn: Any) -> set[type]:
     if conn.vendor != "postgresql":
         return set()
     if field.is_relation:  # a foreign key: the field it points to decides
-        kind = cast(Field, field.target_field).get_internal_type()
+        kind = cast(Any, field).target_field.get_internal_type()
     return _NATIVE_VALUES.get(kind, set())
 
 
