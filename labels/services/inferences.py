@@ -34,6 +34,9 @@ ANNOTATION_COLUMNS = ("label", "item", "split", "coordinates", "user")
 
 def _predictions(inference: dict, multi_label: bool) -> list[tuple[str, str]]:
     """The (label name, coordinates) pairs an inference becomes, by the add_inferences rule."""
+    if not inference.get("inference_items"):  # the common case, short: its one prediction
+        prediction = inference.get("prediction")
+        return [(prediction, "")] if prediction else []
     items = [i for i in inference.get("inference_items") or [] if (i.get("prediction") or "") != ""]
     if not items and inference.get("prediction"):
         items = [
