@@ -115,8 +115,9 @@ def _bench_user():
 def measure_add_inferences(
     n: int = 10_000, runs: int = 3, *, via: str = "gunicorn", shape: str = "flat"
 ) -> dict:
-    """``runs`` requests of ``n`` inferences each into a fresh split; the rates and their
-    median (inferences/s), the load average before and after, and how it was measured.
+    """``runs`` requests of ``n`` inferences each into a fresh split: ``{"rate": median
+    inferences/s, "runs": [inferences/s of each request], "load_before"/"load_after": the
+    load averages, "n", "via", "shape"}``.
 
     Checks each answer (200, ``n`` inferences echoed with their new item ids) and that the
     split's statistics count every new item and annotation.
@@ -180,11 +181,10 @@ def measure_add_inferences(
         apikey.delete()
     return {
         "n": n,
-        "runs": runs,
         "via": via,
         "shape": shape,
-        "rates": rates,
-        "median": statistics.median(rates),
+        "runs": rates,  # inferences/s of each request
+        "rate": statistics.median(rates),
         "load_before": load_before,
         "load_after": load_after,
     }
@@ -201,8 +201,8 @@ def main() -> None:
     load = lambda values: " ".join(f"{v:.2f}" for v in values)  # noqa: E731
     print(
         f"add_inferences, {r['n']:,} inferences a request, via {r['via']}, shape {r['shape']}: "
-        f"{r['median']:,.0f} inferences/s (median of {r['runs']}; runs "
-        + ", ".join(f"{rate:,.0f}" for rate in r["rates"])
+        f"{r['rate']:,.0f} inferences/s (median of {len(r['runs'])}; runs "
+        + ", ".join(f"{rate:,.0f}" for rate in r["runs"])
         + f"); load average before {load(r['load_before'])}, after {load(r['load_after'])}"
     )
 
