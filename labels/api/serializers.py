@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from labels.models import Annotation, Label, LabelStat
 from labels.selectors.splits import StatRow
+from seeme.api.fastpath import FastSerializerMixin
 from seeme.api.fields import (
     IdField,
     OptionalCharField,
@@ -134,7 +135,7 @@ class AnnotationUpdateSerializer(AnnotationSerializer):
     split_id = IdField(required=False)
 
 
-class InferenceItemSerializer(serializers.Serializer):
+class InferenceItemSerializer(FastSerializerMixin, serializers.Serializer):
     id = OptionalCharField()
     prediction = OptionalCharField(max_length=255)
     confidence = serializers.FloatField(required=False, allow_null=True, default=0.0)
@@ -142,7 +143,9 @@ class InferenceItemSerializer(serializers.Serializer):
     inference_id = OptionalCharField()
 
 
-class InferenceSerializer(serializers.Serializer):
+# A request carries up to SEEME_MAX_INFERENCES inferences: FastSerializerMixin gives DRF's
+# results (and, for anything it is not sure of, DRF's own errors) without DRF's per-field cost.
+class InferenceSerializer(FastSerializerMixin, serializers.Serializer):
     """One model inference; it becomes one new item of the split."""
 
     id = OptionalCharField()
@@ -156,8 +159,10 @@ class InferenceSerializer(serializers.Serializer):
     result = OptionalCharField(max_length=1_000_000)
     config = OptionalCharField()
     dataset_item_id = OptionalCharField(help_text="Set by the server to the new item's id.")
-    inference_items = InferenceItemSerializer(
-        many=True, required=False, default=list, allow_null=True
+    # The list may be null (below); an item of it may not (``many=True`` would hand the list's
+    # allow_null to its items, and a null item reached the service: a 500).
+    inference_items = serializers.ListSerializer(
+        child=InferenceItemSerializer(), required=False, default=list, allow_null=True
     )
 
     def validate_inference_items(self, value):

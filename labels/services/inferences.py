@@ -34,6 +34,9 @@ ANNOTATION_COLUMNS = ("label", "item", "split", "coordinates", "user")
 
 def _predictions(inference: dict, multi_label: bool) -> list[tuple[str, str]]:
     """The (label name, coordinates) pairs an inference becomes, by the add_inferences rule."""
+    if not inference.get("inference_items"):  # the common case, short: its one prediction
+        prediction = inference.get("prediction")
+        return [(prediction, "")] if prediction else []
     items = [i for i in inference.get("inference_items") or [] if (i.get("prediction") or "") != ""]
     if not items and inference.get("prediction"):
         items = [
@@ -62,9 +65,9 @@ def add_inferences(
     """Turn inferences into new items of the split (annotated when ``keep_annotations``).
 
     One transaction and a fixed number of queries, however many inferences: one INSERT per
-    table (``seeme.db.insert_rows``) and one aggregated update of the statistics. A
-    prediction naming no label of the version fails the whole request. Returns the new item
-    ids, in the order of ``inferences``.
+    table (``seeme.db.insert_rows``: a COPY on PostgreSQL) and one aggregated update of the
+    statistics. A prediction naming no label of the version fails the whole request. Returns
+    the new item ids, in the order of ``inferences``.
     """
     version = split.version
     _lock_shared(version)

@@ -8,7 +8,8 @@ same values Django's ORM would, in a number of statements that does not grow wit
 import uuid
 from datetime import timedelta
 
-from django.db import connection
+import pytest
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -114,3 +115,27 @@ def test_insert_objects_of_nothing_runs_no_query(db, django_assert_num_queries):
     with django_assert_num_queries(0):
         insert_objects([])
         insert_rows(Item, ["name"], [])
+
+
+def test_insert_rows_is_seen_by_execute_wrappers(version):
+    """PostgreSQL's COPY runs outside ``cursor.execute``; wrappers still see one statement."""
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        insert_objects(_items(version, 5))
+    assert len(seen) == 1 and "seeme_item" in seen[0]
+    assert Item.objects.filter(dataset_version=version).count() == 5
+
+
+def test_insert_rows_raises_djangos_integrity_error_and_writes_nothing(version):
+    items = _items(version, 3)
+    insert_objects(items[:1])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_objects(items)  # items[0] is there already: duplicate primary key
+    assert list(Item.objects.filter(dataset_version=version).values_list("pk", flat=True)) == [
+        items[0].pk
+    ]
