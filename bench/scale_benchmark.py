@@ -104,7 +104,9 @@ def main() -> None:
     from seeme.models import Version
 
     # The big health page shows the last background scan's item checks: make one, as in use.
-    scan_if_missing(Version.objects.filter(dataset__name=dataset_name(args.big)).latest("created_at"))
+    scan_if_missing(
+        Version.objects.filter(dataset__name=dataset_name(args.big)).latest("created_at")
+    )
     built = time.monotonic() - started
     info = machine()
     small, big = dataset_name(args.small), dataset_name(args.big)
