@@ -6,7 +6,6 @@ and removing it all call the services (see ``seeme.admin_site`` for the plumbing
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -45,10 +44,7 @@ class SplitIdsFilter(DrillDownFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return None
-        pk = parse_uuid(self.value())
-        if pk is None:
-            raise IncorrectLookupParameters(f"{self.parameter_name} must be an id")
-        scope = {self.scope: pk}
+        scope = {self.scope: self.chosen_id()}
         if self.parameter_name == "dataset":
             # With a version chosen too, one list of ids says both (the version's splits, if
             # the version is the dataset's): a second IN list halves and halves again the

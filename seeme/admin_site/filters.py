@@ -33,13 +33,17 @@ class DrillDownFilter(admin.SimpleListFilter):
         # chosen without its parent (a bookmarked URL) must still filter.
         return self.value() is not None or super().has_output()
 
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return None
+    def chosen_id(self) -> uuid.UUID:
+        """The chosen level's id; a malformed one is the admin's "bad filter" answer."""
         pk = parse_uuid(self.value())
         if pk is None:
             raise IncorrectLookupParameters(f"{self.parameter_name} must be an id")
-        return queryset.filter(**{self.path: pk})
+        return pk
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return None
+        return queryset.filter(**{self.path: self.chosen_id()})
 
     def choices(self, changelist):
         yield {
