@@ -98,10 +98,15 @@ def apikey_authenticate(*, raw_key: str) -> APIKey | None:
     now = timezone.now()
     if key is None or (key.expires_at and key.expires_at <= now) or not key.user.is_active:
         return None
+    _touch_last_used(key, now)
+    return key
+
+
+def _touch_last_used(key: APIKey, now) -> None:
+    """Record the key's use, at most once per ``LAST_USED_RESOLUTION``: reads stay reads."""
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
-    return key
 
 
 # The columns a keyed read selects first, in this order, for ``apikey_from_row``.
@@ -156,10 +161,7 @@ def apikey_from_row(row: Sequence[Any]) -> APIKey:
         connection.alias, ["id", "user_id", "last_used_at"], [key_id, user.pk, last_used_at]
     )
     key.user = user
-    now = timezone.now()
-    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
-        APIKey.objects.filter(pk=key_id).update(last_used_at=now)
-        key.last_used_at = now
+    _touch_last_used(key, timezone.now())
     return key
 
 
