@@ -232,15 +232,20 @@ def _derived_prefix(namespace: uuid.UUID, kind: str) -> str:
 
 def derived_uuid(namespace: uuid.UUID, kind: str, old: uuid.UUID) -> uuid.UUID:
     """The id of the copy of row ``old`` (of ``kind``) made under ``namespace``: 64 bits
-    naming (namespace, kind), then the first 64 bits of the original id. ``derived_uuid_sql``
+    naming (namespace, kind), then the LAST 64 bits of the original id. ``derived_uuid_sql``
     computes the same value inside the database, so copies need no id map.
 
     Why this shape: all copies of one kind under one namespace fall in one narrow key range,
     so the copy fills new index pages instead of touching pages all over the primary-key and
-    foreign-key indexes (measured on PostgreSQL: docs/benchmarks.md). Two originals sharing
-    their first 64 bits (about 1 in 10^7 for a million rows) make the copy fail on the
+    foreign-key indexes (measured on PostgreSQL: docs/benchmarks.md). The last 64 bits, not
+    the first, because those tell rows apart: ids made by ``uuid7`` in one millisecond by
+    one process share their first 64 bits (time, version, the counter's top 12 bits), and
+    all rows of a copy share theirs (the prefix here). The last 64 are the variant and 62
+    bits that differ: in a uuid7 the counter's low 30 (distinct within a millisecond) and 32
+    random ones, in a uuid4 62 random ones, in a copy its original's. Two originals sharing
+    their last 64 bits (about 1 in 10^7 for a million rows) make the copy fail on the
     primary key, whole, never silently; a retry under a new namespace succeeds."""
-    return uuid.UUID(_derived_prefix(namespace, kind) + old.hex[:16])
+    return uuid.UUID(_derived_prefix(namespace, kind) + old.hex[16:])
 
 
 def derived_uuid_sql(column: str, namespace: uuid.UUID, kind: str) -> tuple[str, list[Any]]:
@@ -248,8 +253,8 @@ def derived_uuid_sql(column: str, namespace: uuid.UUID, kind: str) -> tuple[str,
     vendor branch of the copy. PostgreSQL stores a native uuid; SQLite 32 hex digits."""
     prefix = _derived_prefix(namespace, kind)
     if connection.vendor == "postgresql":
-        return f"(%s || left(replace({column}::text, '-', ''), 16))::uuid", [prefix]
-    return f"(%s || substr({column}, 1, 16))", [prefix]
+        return f"(%s || right(replace({column}::text, '-', ''), 16))::uuid", [prefix]
+    return f"(%s || substr({column}, 17, 16))", [prefix]
 
 
 def insert_select(

@@ -5,13 +5,14 @@ Everything else (splits, labels, statistics) hangs from a Version. Writes go thr
 """
 
 import hashlib
-import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
+
+from seeme.ids import uuid7
 
 # Lets constraints say name__length__gt=0 (a non-empty name) in every app.
 models.CharField.register_lookup(Length)
@@ -20,7 +21,7 @@ models.CharField.register_lookup(Length)
 class TimeStampedModel(models.Model):
     """Abstract base: a UUID primary key and creation / modification timestamps."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -31,7 +32,7 @@ class TimeStampedModel(models.Model):
 class User(AbstractUser):
     """A person or script account; UUID primary key like every other row."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -13,6 +13,7 @@ from labels.services._locks import _lock_shared
 from labels.stats import StatsDelta
 from seeme.db import atomic_write, copy_rows
 from seeme.exceptions import InvalidInput
+from seeme.ids import uuid7
 from seeme.models import Blob, Item, User, Version, text_content_hash
 from splits.models import DatasetSplit, ItemSplit
 
@@ -116,7 +117,7 @@ def items_bulk_create(
     used_splits: set = set()
     used_labels: set = set()
     for n, new in enumerate(items):
-        item_id = uuid.uuid4()
+        item_id = uuid7()
         at = base + timedelta(microseconds=n)
         item_rows.append(
             (
@@ -139,7 +140,7 @@ def items_bulk_create(
             used_labels.add(label_id)
             whole_in[split_id] += not coordinates
             annotation_rows.append(
-                (uuid.uuid4(), at, at, label_id, item_id, split_id, coordinates, user_id)
+                (uuid7(), at, at, label_id, item_id, split_id, coordinates, user_id)
             )
         member_of = dict.fromkeys(new.split_ids)
         used_splits.update(member_of)

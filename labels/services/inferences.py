@@ -11,6 +11,7 @@ from labels.services._locks import _lock_shared
 from labels.stats import StatsDelta
 from seeme.db import atomic_write, insert_rows
 from seeme.exceptions import InvalidInput, NotFound
+from seeme.ids import uuid7
 from seeme.models import ContentType, Item, User, text_content_hash
 from splits.models import DatasetSplit, ItemSplit
 
@@ -85,7 +86,7 @@ def add_inferences(
     as_text = version.dataset.content_type in TEXT_CONTENT_TYPES
     user_id = getattr(user, "pk", None)
     now = timezone.now()
-    item_ids = [uuid.uuid4() for _ in inferences]
+    item_ids = [uuid7() for _ in inferences]
     item_rows = []
     for i, (item_id, inf) in enumerate(zip(item_ids, inferences, strict=True)):
         text = (inf.get("result") or "") if as_text else ""

@@ -1,6 +1,7 @@
 """What becomes a job: past SEEME_SYNC_LIMIT items the API answers 202 with the job; the
 job does what the request would have done, with exact statistics after every kind."""
 
+import hashlib
 import uuid
 
 import pytest
@@ -90,6 +91,11 @@ def test_copy_ids_are_derived_in_the_database(user, world):
     copy = version_duplicate(version=world, user=user)
     originals = Item.objects.filter(dataset_version=world).values_list("pk", flat=True)
     expected = {derived_uuid(copy.pk, "item", pk) for pk in originals}
+    # 64 bits naming (copy, "item"), then the original's last 64: those differ between ids
+    # made in one millisecond, which share their first 64 (the items of ``world``).
+    prefix = hashlib.md5(f"{copy.pk}:item".encode()).hexdigest()[:16]
+    assert expected == {uuid.UUID(prefix + pk.hex[16:]) for pk in originals}
+    assert len(expected) == len(originals)
     assert set(Item.objects.filter(dataset_version=copy).values_list("pk", flat=True)) == expected
     copied = ItemSplit.objects.filter(split__version=copy).values_list("item_id", flat=True)
     assert set(copied) <= expected

@@ -112,6 +112,35 @@ def test_duplicate_copies_everything_with_exact_stats(user, version, world):
     )
 
 
+def test_a_version_filled_by_one_add_inferences_call_duplicates_and_so_does_its_copy(
+    user, version, splits
+):
+    """The ids of one call are made within a millisecond or two: they share their first 64
+    bits, and so do all rows of a copy. The copy's ids must still tell them apart."""
+    names = [LabelFactory(version=version, name=name).name for name in ("cat", "dog", "bird")]
+    label_services.add_inferences(
+        split=splits["train"],
+        user=None,
+        inferences=[
+            {"name": f"inference-{i}", "prediction": names[i % 3]} if i % 4 else {"name": f"x{i}"}
+            for i in range(400)
+        ],
+    )
+    ids = list(Item.objects.filter(dataset_version=version).values_list("pk", flat=True))
+    assert len({pk.hex[:16] for pk in ids}) < len(ids)  # the case that must not collide
+    source = content(version)
+    copy = version_duplicate(version=version, user=user)
+    again = version_duplicate(version=copy, user=user)
+    for duplicate in (copy, again):
+        assert content(duplicate) == source
+        assert stats_by_name(duplicate) == stats_by_name(version)
+    train = LabelStat.objects.get(
+        split__version=again, split__name="train", kind=LabelStat.Kind.TOTAL
+    )
+    assert (train.item_count, train.annotation_count) == (400, 300)
+    assert_stats_exact()
+
+
 def test_the_copy_is_independent_of_its_source(user, version, splits, world):
     copy = version_duplicate(version=version, user=user, name="snapshot")
     item = Item.objects.filter(dataset_version=version, name="cat-0").get()
