@@ -11,6 +11,7 @@ from labels.services._locks import _lock_exclusive
 from labels.stats import rows_copy_for_version
 from seeme.db import atomic_write, derived_uuid, derived_uuid_sql, insert_select
 from seeme.models import Item, ItemState, User, Version
+from seeme.references import SetBasedChecks
 from seeme.services import version_create
 from splits.models import DatasetSplit, ItemSplit
 
@@ -102,57 +103,72 @@ def version_duplicate(
         if progress:
             progress(total * copied // rows, total, message)
 
-    report(0, "Copying items")
-    insert_select(
-        Item,
-        source=f"{_q(Item._meta.db_table)} s",
-        where=f"s.{_q('dataset_version_id')} = %s",
-        where_params=[
-            Item._meta.get_field("dataset_version").get_db_prep_value(version.pk, connection)
-        ],
-        set_values={"dataset_version": copy.pk, "updated_at": now},
-        set_sql={"id": derived_uuid_sql("s.id", ns, "item")},
-    )
-    report(total, "Copying split memberships")
-    insert_select(
-        ItemSplit,
-        source=f"{_q(ItemSplit._meta.db_table)} s",
-        where=f"s.{_q('split_id')} IN ({in_splits})",
-        where_params=split_ids,
-        set_values={"updated_at": now},
-        set_sql={
-            "id": derived_uuid_sql("s.id", ns, "membership"),
-            "item": derived_uuid_sql("s.item_id", ns, "item"),
-            "split": derived_uuid_sql("s.split_id", ns, "split"),
-        },
-    )
-    report(total + memberships, "Copying annotations")
-    insert_select(
-        Annotation,
-        source=f"{_q(Annotation._meta.db_table)} s",
-        where=f"s.{_q('split_id')} IN ({in_splits})",
-        where_params=split_ids,
-        set_values={"updated_at": now},
-        set_sql={
-            "id": derived_uuid_sql("s.id", ns, "annotation"),
-            "label": derived_uuid_sql("s.label_id", ns, "label"),
-            "item": derived_uuid_sql("s.item_id", ns, "item"),
-            "split": derived_uuid_sql("s.split_id", ns, "split"),
-        },
-    )
-    insert_select(
-        ItemState,
-        source=f"{_q(ItemState._meta.db_table)} s",
-        where=f"s.{_q('dataset_version_id')} = %s",
-        where_params=[
-            ItemState._meta.get_field("dataset_version").get_db_prep_value(version.pk, connection)
-        ],
-        set_values={"dataset_version": copy.pk, "updated_at": now},
-        set_sql={
-            "id": derived_uuid_sql("s.id", ns, "state"),
-            "item": derived_uuid_sql("s.item_id", ns, "item"),
-        },
-    )
+    version_id = Item._meta.get_field("dataset_version").get_db_prep_value(copy.pk, connection)
+    new_split_ids = [
+        ItemSplit._meta.get_field("split").get_db_prep_value(pk, connection)
+        for pk in split_map.values()
+    ]
+    in_new_splits = ", ".join(["%s"] * len(new_split_ids)) or "NULL"
+    copied = (Item, ItemSplit, Annotation, ItemState)
+    created = (Version, Label, DatasetSplit, Item)
+    with SetBasedChecks(*copied, created=created) as checks:
+        report(0, "Copying items")
+        insert_select(
+            Item,
+            source=f"{_q(Item._meta.db_table)} s",
+            where=f"s.{_q('dataset_version_id')} = %s",
+            where_params=[
+                Item._meta.get_field("dataset_version").get_db_prep_value(version.pk, connection)
+            ],
+            set_values={"dataset_version": copy.pk, "updated_at": now},
+            set_sql={"id": derived_uuid_sql("s.id", ns, "item")},
+        )
+        report(total, "Copying split memberships")
+        insert_select(
+            ItemSplit,
+            source=f"{_q(ItemSplit._meta.db_table)} s",
+            where=f"s.{_q('split_id')} IN ({in_splits})",
+            where_params=split_ids,
+            set_values={"updated_at": now},
+            set_sql={
+                "id": derived_uuid_sql("s.id", ns, "membership"),
+                "item": derived_uuid_sql("s.item_id", ns, "item"),
+                "split": derived_uuid_sql("s.split_id", ns, "split"),
+            },
+        )
+        report(total + memberships, "Copying annotations")
+        insert_select(
+            Annotation,
+            source=f"{_q(Annotation._meta.db_table)} s",
+            where=f"s.{_q('split_id')} IN ({in_splits})",
+            where_params=split_ids,
+            set_values={"updated_at": now},
+            set_sql={
+                "id": derived_uuid_sql("s.id", ns, "annotation"),
+                "label": derived_uuid_sql("s.label_id", ns, "label"),
+                "item": derived_uuid_sql("s.item_id", ns, "item"),
+                "split": derived_uuid_sql("s.split_id", ns, "split"),
+            },
+        )
+        insert_select(
+            ItemState,
+            source=f"{_q(ItemState._meta.db_table)} s",
+            where=f"s.{_q('dataset_version_id')} = %s",
+            where_params=[
+                ItemState._meta.get_field("dataset_version").get_db_prep_value(
+                    version.pk, connection
+                )
+            ],
+            set_values={"dataset_version": copy.pk, "updated_at": now},
+            set_sql={
+                "id": derived_uuid_sql("s.id", ns, "state"),
+                "item": derived_uuid_sql("s.item_id", ns, "item"),
+            },
+        )
+        checks.check(Item, f"c.{_q('dataset_version_id')} = %s", [version_id])
+        checks.check(ItemSplit, f"c.{_q('split_id')} IN ({in_new_splits})", new_split_ids)
+        checks.check(Annotation, f"c.{_q('split_id')} IN ({in_new_splits})", new_split_ids)
+        checks.check(ItemState, f"c.{_q('dataset_version_id')} = %s", [version_id])
     rows_copy_for_version(source_version_id=version.pk, split_map=split_map, label_map=label_map)
     report(rows, "Copied")
     return copy
