@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import DatabaseError, IntegrityError, connection
 from django.db.models import ForeignKey, Model
 
 _ALLOWED_SQL = """
@@ -69,7 +69,8 @@ class SetBasedChecks:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if not self.active:
+        if not self.active or isinstance(exc, DatabaseError):
+            # A database error aborted the transaction; its rollback restores the role.
             return
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = origin")

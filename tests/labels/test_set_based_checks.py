@@ -16,7 +16,7 @@ from seeme.models import Item, ItemState, User, Version
 from seeme.references import SetBasedChecks
 from splits.models import DatasetSplit, ItemSplit
 from tests.conftest import assert_stats_exact
-from tests.factories import ItemFactory, LabelFactory
+from tests.factories import ItemFactory, LabelFactory, VersionFactory
 from tests.labels.test_versions_diff import content
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +179,26 @@ def test_on_sqlite_the_block_changes_nothing(world):
             checks.check(Item, "1 = 1", [])
     assert not checks.active
     assert _sql(queries) == []
+
+
+def test_a_label_outside_the_version_fails_the_copy_whole(user, world):
+    """Labels and splits are renamed by a map of the version's own (seeme.db.mapped_sql); a
+    reference the map lacks becomes NULL, which the column refuses: no half copy."""
+    stray = LabelFactory(version=VersionFactory(dataset=world.dataset, name="other"))
+    Annotation.objects.filter(pk=Annotation.objects.filter(split__version=world).first().pk).update(
+        label=stray
+    )
+    versions = Version.objects.count()
+    with pytest.raises(IntegrityError):
+        version_duplicate(version=world, user=user)
+    assert Version.objects.count() == versions
+
+
+@postgres
+def test_a_python_error_in_the_block_turns_the_per_row_checks_back_on(world):
+    with transaction.atomic(), connection.cursor() as cursor:
+        with pytest.raises(ValueError), SetBasedChecks(Item) as checks:
+            assert checks.active
+            raise ValueError("not a database error: the transaction goes on")
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
