@@ -12,6 +12,7 @@ from labels.stats import StatsDelta
 from seeme.db import atomic_write, insert_rows
 from seeme.exceptions import InvalidInput, NotFound
 from seeme.models import ContentType, Item, User, text_content_hash
+from seeme.references import SetBasedChecks
 from splits.models import DatasetSplit, ItemSplit
 
 # -- add_inferences ---------------------------------------------------------------------------
@@ -105,8 +106,6 @@ def add_inferences(
                 text_content_hash(text),
             )
         )
-    insert_rows(Item, ITEM_COLUMNS, item_rows)
-    insert_rows(ItemSplit, ("item", "split"), [(item_id, split.pk) for item_id in item_ids])
     annotation_rows = []
     delta = StatsDelta()
     for item_id, plan in zip(item_ids, plans, strict=True):
@@ -116,6 +115,14 @@ def add_inferences(
             annotation_rows.append((label_id, item_id, split.pk, coordinates, user_id))
             after[label_id] += 1
         delta.change(split.pk, None, after)
-    insert_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
+    rows = len(item_rows)
+    with SetBasedChecks(Item, ItemSplit, Annotation, created=[Item], rows=rows) as checks:
+        insert_rows(Item, ITEM_COLUMNS, item_rows)
+        insert_rows(ItemSplit, ("item", "split"), [(item_id, split.pk) for item_id in item_ids])
+        insert_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
+        # Checked on PostgreSQL only (SetBasedChecks), so its array syntax is fine here.
+        checks.check(Item, "c.id = ANY(%s)", [item_ids])
+        checks.check(ItemSplit, "c.item_id = ANY(%s)", [item_ids])
+        checks.check(Annotation, "c.item_id = ANY(%s)", [item_ids])
     delta.apply()
     return item_ids

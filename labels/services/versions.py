@@ -124,7 +124,7 @@ def version_duplicate(
     label_field = Annotation._meta.get_field("label")
     copied = (Item, ItemSplit, Annotation, ItemState)
     created = (Version, Label, DatasetSplit, Item)
-    with SetBasedChecks(*copied, created=created) as checks:
+    with SetBasedChecks(*copied, created=created, rows=rows) as checks:
         report(0, "Copying items")
         insert_select(
             Item,

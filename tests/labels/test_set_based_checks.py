@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from labels import services as label_services
 from labels.models import Annotation, Label
 from labels.services.versions import version_duplicate
+from seeme import references
 from seeme.models import Item, ItemState, User, Version
 from seeme.references import SetBasedChecks
 from splits.models import DatasetSplit, ItemSplit
@@ -25,6 +26,12 @@ REPLICA = "session_replication_role = replica"
 postgres = pytest.mark.skipif(
     "connection.vendor != 'postgresql'", reason="the per-row checks are skipped on PostgreSQL only"
 )
+
+
+@pytest.fixture(autouse=True)
+def small_blocks_too(monkeypatch):
+    """The test worlds are small; the set checks are for big blocks (MIN_ROWS)."""
+    monkeypatch.setattr(references, "MIN_ROWS", 1)
 
 
 @pytest.fixture
@@ -202,3 +209,28 @@ def test_a_python_error_in_the_block_turns_the_per_row_checks_back_on(world):
             raise ValueError("not a database error: the transaction goes on")
         cursor.execute("SHOW session_replication_role")
         assert cursor.fetchone()[0] == "origin"
+
+
+@postgres
+def test_a_big_add_inferences_checks_each_key_once(user, version, splits):
+    LabelFactory(version=version, name="cat")
+    with CaptureQueriesContext(connection) as queries:
+        label_services.add_inferences(
+            split=splits["train"],
+            user=user,
+            inferences=[{"name": f"cat-{i}", "prediction": "cat"} for i in range(3)],
+        )
+    assert any(REPLICA in s for s in _sql(queries))
+    assert Item.objects.filter(dataset_version=version).count() == 3
+    assert_stats_exact()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@postgres
+def test_a_small_block_keeps_the_per_row_checks(monkeypatch, world):
+    monkeypatch.setattr(references, "MIN_ROWS", 500)
+    with SetBasedChecks(Item, rows=499) as checks:
+        assert not checks.active
+    with SetBasedChecks(Item, rows=500) as checks:
+        assert checks.active
