@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from labels import services as label_services
 from labels.models import Annotation, Label
+from labels.services import inferences
 from labels.services.versions import version_duplicate
 from seeme import references
 from seeme.models import Item, ItemState, User, Version
@@ -234,3 +235,30 @@ def test_a_small_block_keeps_the_per_row_checks(monkeypatch, world):
         assert not checks.active
     with SetBasedChecks(Item, rows=500) as checks:
         assert checks.active
+
+
+@postgres
+@pytest.mark.parametrize(
+    ("model", "column"), [(Item, "user"), (ItemSplit, "item"), (Annotation, "label")]
+)
+def test_add_inferences_checks_reach_every_new_row(
+    monkeypatch, user, version, splits, model, column
+):
+    """A bug that wrote a reference to nothing into the LAST row of a table (as if the checks'
+    scope missed the end) must still fail the request, as the per-row checks would have."""
+    LabelFactory(version=version, name="cat")
+    real = inferences.insert_rows
+
+    def corrupting(target, names, rows):
+        if target is model:
+            at = list(names).index(column)
+            rows = [*rows[:-1], (*rows[-1][:at], uuid.uuid4(), *rows[-1][at + 1 :])]
+        real(target, names, rows)
+
+    monkeypatch.setattr(inferences, "insert_rows", corrupting)
+    with pytest.raises(IntegrityError, match=f"{model.__name__}.{column} refers to a missing"):
+        label_services.add_inferences(
+            split=splits["train"],
+            user=user,
+            inferences=[{"name": f"cat-{i}", "prediction": "cat"} for i in range(5)],
+        )
