@@ -257,6 +257,22 @@ def derived_uuid_sql(column: str, namespace: uuid.UUID, kind: str) -> tuple[str,
     return f"(%s || substr({column}, 17, 16))", [prefix]
 
 
+def mapped_sql(column: str, mapping: dict[Any, Any], field: Field) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) for ``mapping[<column>]``, for the few ids a copy renames by a
+    known map (a version's labels and splits): a ``CASE``, measured about twice as cheap per
+    row as deriving each id in SQL. A value the map lacks gives NULL, which a NOT NULL foreign
+    key refuses: the copy fails whole, never silently."""
+    if not mapping:
+        return "NULL", []
+    params: list[Any] = []
+    for old, new in mapping.items():
+        params += [
+            field.get_db_prep_value(old, connection),
+            field.get_db_prep_value(new, connection),
+        ]
+    return f"CASE {column} {' '.join(['WHEN %s THEN %s'] * len(mapping))} END", params
+
+
 def insert_select(
     model: type[Model],
     *,

@@ -138,6 +138,12 @@ else:
 # transaction-mode pooler that predates prepared-statement support (PgBouncer < 1.21).
 SEEME_PREPARED_STATEMENTS = env_bool("SEEME_PREPARED_STATEMENTS", True)
 
+# A version duplicate checks its rows' foreign keys with one query per key instead of one
+# lookup per row (seeme.references), where the database role may set session_replication_role
+# (a superuser, or GRANT SET ON PARAMETER session_replication_role, PostgreSQL 15+). Off: the
+# per-row checks, as for every other write.
+SEEME_SET_BASED_FK_CHECKS = env_bool("SEEME_SET_BASED_FK_CHECKS", True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "seeme.User"
 

@@ -13,6 +13,7 @@ from seeme.db import atomic_write, insert_rows
 from seeme.exceptions import InvalidInput, NotFound
 from seeme.ids import uuid7
 from seeme.models import ContentType, Item, User, text_content_hash
+from seeme.references import SetBasedChecks
 from splits.models import DatasetSplit, ItemSplit
 
 # -- add_inferences ---------------------------------------------------------------------------
@@ -30,7 +31,8 @@ ITEM_COLUMNS = (
     "text",
     "content_hash",
 )
-ANNOTATION_COLUMNS = ("label", "item", "split", "coordinates", "user")
+ANNOTATION_COLUMNS = ("label", "item", "split", "coordinates", "user", "created_at", "updated_at")
+MEMBERSHIP_COLUMNS = ("item", "split", "created_at", "updated_at")
 
 
 def _predictions(inference: dict, multi_label: bool) -> list[tuple[str, str]]:
@@ -106,17 +108,30 @@ def add_inferences(
                 text_content_hash(text),
             )
         )
-    insert_rows(Item, ITEM_COLUMNS, item_rows)
-    insert_rows(ItemSplit, ("item", "split"), [(item_id, split.pk) for item_id in item_ids])
     annotation_rows = []
     delta = StatsDelta()
     for item_id, plan in zip(item_ids, plans, strict=True):
         after: Counter[uuid.UUID] = Counter()
         for name, coordinates in plan:
             label_id = label_ids[name]
-            annotation_rows.append((label_id, item_id, split.pk, coordinates, user_id))
+            annotation_rows.append((label_id, item_id, split.pk, coordinates, user_id, now, now))
             after[label_id] += 1
         delta.change(split.pk, None, after)
-    insert_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
+    rows = len(item_rows)
+    with SetBasedChecks(Item, ItemSplit, Annotation, created=[Item], rows=rows) as checks:
+        insert_rows(Item, ITEM_COLUMNS, item_rows)
+        insert_rows(ItemSplit, MEMBERSHIP_COLUMNS, [(pk, split.pk, now, now) for pk in item_ids])
+        insert_rows(Annotation, ANNOTATION_COLUMNS, annotation_rows)
+        # The new rows, by the times given to them above (indexed): the items' span, and the
+        # one time of every membership and annotation. A row of another request that falls in
+        # the span is committed, so valid: checking it too costs little and changes nothing.
+        last = now + timedelta(microseconds=max(rows - 1, 0))
+        checks.check(
+            Item,
+            "c.dataset_version_id = %s AND c.created_at BETWEEN %s AND %s",
+            [version.pk, now, last],
+        )
+        checks.check(ItemSplit, "c.created_at = %s", [now])
+        checks.check(Annotation, "c.created_at = %s", [now])
     delta.apply()
     return item_ids
