@@ -12,7 +12,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labels.filtersets import ItemFilterSet
+from labels.filtersets import ItemFilterSet, name_contains
 from labels.selectors.counts import items_count_bounded
 from labels.views import paging
 from labels.views.walk import SORTS, ordering
@@ -184,3 +184,38 @@ def test_past_the_bound_the_page_comes_from_the_ordered_list(world, user, monkey
     newest = zebras.order_by("-created_at", "-id").values_list("pk", flat=True)
     assert _shown(response) == [str(pk) for pk in newest]
     assert "more than <strong>2</strong> items" in response.content.decode()
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    text=st.sampled_from(PATTERNS + ["IMG-010.j", "g-0", "cat_1.PNG", "100%.jpg", "ÉCLAIR.jpg"])
+    | st.text(alphabet="imgIMG-01.jpcat_%éÉ ", min_size=1, max_size=9)
+)
+def test_the_name_filter_keeps_the_rows_of_icontains(browser_world, text):
+    """name_contains asks the index for the pattern's words and checks the pattern apart:
+    the same rows as ``name__icontains``, separators, wildcards and case included."""
+    items = Item.objects.filter(dataset_version=browser_world.version)
+    found = set(name_contains(items, text).values_list("pk", flat=True))
+    assert found == set(items.filter(name__icontains=text).values_list("pk", flat=True))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index is PostgreSQL's")
+def test_the_index_reads_the_words_of_a_pattern_with_separators(world):
+    """Only the words (%IMG%, %010%) are index conditions; the whole pattern, whose padded
+    trigrams edge nearly every name, is checked on the rows."""
+    ItemFactory(dataset_version=world.version, name="img-010.jpg")
+    sql, params = name_contains(Item.objects.all(), "IMG-010").order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    condition = plan[plan.index("Index Cond") :].splitlines()[0]
+    assert "%IMG%" in condition and "%010%" in condition and "IMG-010" not in condition, plan
+    assert "item_version_name_trigram" in plan
+    rows = name_contains(Item.objects.filter(dataset_version=world.version), "IMG-010")
+    assert [item.name for item in rows] == ["img-010.jpg"]
