@@ -238,7 +238,7 @@ class _MatchesFetch:
         op, direction = ("<", "DESC") if descending else (">", "ASC")
         where, params = "", []
         if cursor is not None:
-            # As beyond(): a range on the sort value (its own index) and a tie-break on the id.
+            # The rows beyond the cursor, written as beyond() writes them.
             where = f"WHERE sort_key {op}= %s AND (sort_key {op} %s OR id {op} %s)"
             value = self.field.get_db_prep_value(cursor[0], connection)
             key = Item._meta.pk.get_db_prep_value(cursor[1], connection)
