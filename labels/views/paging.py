@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 
 from labels.selectors import counts
@@ -213,9 +213,11 @@ def counted_page(
         )
     else:
         count = ItemCount(fetch.matched, fetch.matched <= limit)
-    if count.exact:
-        return page, count
-    return keyset_page(matches, sort, params), count
+    if not count.exact:
+        return keyset_page(matches, sort, params), count
+    # Prefetched only now: a page read again past the bound would have wasted them.
+    prefetch_related_objects(page.object_list, *items._prefetch_related_lookups)
+    return page, count
 
 
 class _MatchesFetch:
@@ -230,7 +232,9 @@ class _MatchesFetch:
         )
         self.matches_sql = f"matches (id, sort_key) AS MATERIALIZED ({sql})"
         self.matches_params = tuple(params)
-        self.items = items.annotate(matched=RawSQL("SELECT COUNT(*) FROM matches", ()))
+        self.items = items.prefetch_related(None).annotate(
+            matched=RawSQL("SELECT COUNT(*) FROM matches", ())
+        )
         self.matched: int | None = None
 
     def __call__(self, start: int, stop: int, *, reverse: bool = False, cursor=None) -> list:
