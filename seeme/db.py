@@ -12,9 +12,10 @@ from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.backends.utils import CursorDebugWrapper
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.options import Options
+from django.db.models.sql import Query
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -375,3 +376,43 @@ def fetch_prepared(sql: str, params: Sequence[Any]) -> list[tuple]:
         # Django logs a cursor's last query text, which a prepared run leaves unset.
         connection.queries_log[-1]["sql"] = connection.ops.compose_sql(sql, params)
     return rows
+
+
+class _PrefixedQuery(Query):
+    """A query whose SQL is preceded by ``sql_prefix`` (common table expressions), with the
+    prefix's parameters first. Clones keep the prefix, so the query can still be filtered,
+    ordered and sliced."""
+
+    sql_prefix: tuple[str, tuple[Any, ...]] = ("", ())
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        compiler = super().get_compiler(using, connection, elide_empty)
+        base = type(compiler)
+        if base not in _PREFIXED_COMPILERS:
+            _PREFIXED_COMPILERS[base] = type(f"Prefixed{base.__name__}", (_Prefixed, base), {})
+        compiler.__class__ = _PREFIXED_COMPILERS[base]
+        return compiler
+
+
+class _Prefixed:
+    """Mixed into the backend's own compiler class (each backend may have its own)."""
+
+    query: _PrefixedQuery
+
+    def as_sql(self, *args: Any, **kwargs: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = super().as_sql(*args, **kwargs)  # type: ignore[misc]
+        prefix, prefix_params = self.query.sql_prefix
+        return f"{prefix} {sql}", (*prefix_params, *params)
+
+
+_PREFIXED_COMPILERS: dict[type, type] = {}
+
+
+def with_sql_prefix(queryset: QuerySet, sql: str, params: Sequence[Any]) -> QuerySet:
+    """``queryset`` run as ``<sql> <its own SQL>``: for a ``WITH`` clause that the query's
+    ``RawSQL`` parts read (Django writes no common table expressions). Rows, ``select_related``
+    and prefetches work as on any queryset."""
+    prefixed = queryset.all()
+    prefixed.query = prefixed.query.chain(_PrefixedQuery)
+    prefixed.query.sql_prefix = (sql, tuple(params))  # type: ignore[attr-defined]
+    return prefixed

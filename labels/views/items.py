@@ -18,7 +18,7 @@ from labels.models import Annotation, Label
 from labels.regions import region_box
 from labels.selectors import counts, version_labels, version_splits
 from labels.views.controls import ITEM_STATES, STATE_NAMES, label_controls
-from labels.views.paging import PER_PAGE, keyset_page
+from labels.views.paging import PER_PAGE, counted_page, keyset_page
 from labels.views.walk import FILTER_PARAMS, browser_query, ordering, sort_of
 from seeme.models import ContentType, Item, ItemState
 from seeme.selectors import Rank, version_for_user
@@ -51,6 +51,29 @@ def _chips(item: Item, labels: dict, split_id: uuid.UUID | None) -> list[Chip]:
         (Chip(labels[label_id], n) for label_id, n in counts.items() if label_id in labels),
         key=lambda chip: chip.label.index,
     )
+
+
+def _page_and_count(params, version, filterset: ItemFilterSet, items) -> tuple:
+    """The page the parameters ask for, the list's size and whether that size is exact.
+    Keyset pages (labels.views.paging): deep pages read one page of rows, not all before
+    it; and never COUNT a million items for a page of 24: exact up to a bound, then
+    estimated. Filtered by name, one statement reads the matches for both
+    (``counted_page``: the trigram index scan is the page's cost)."""
+    sort = sort_of(params)
+    if not filterset.is_valid():
+        return keyset_page(items.none(), sort, params), 0, True
+    if filterset.form.cleaned_data.get("name"):
+        page, counted = counted_page(filterset.qs, items, sort, params)
+        return page, counted.value, counted.exact
+    known = filterset.count_from_stats(version_id=version.pk)
+    if known is not None:
+        return keyset_page(filterset.qs, sort, params), known, True
+    counted = counts.items_count_bounded(
+        filterset.qs,
+        version_id=version.pk,
+        whole_version=not any(params.get(key) for key in FILTER_PARAMS[:5]),
+    )
+    return keyset_page(filterset.qs, sort, params), counted.value, counted.exact
 
 
 @require_safe
@@ -89,20 +112,9 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
     )
     filterset = ItemFilterSet(request.GET, queryset=items)
     valid = filterset.is_valid()
-    known = filterset.count_from_stats(version_id=version.pk) if valid else None
-    count, count_exact = (known or 0), True
-    if known is None and valid:
-        # Never COUNT a million items for a page of 24: exact up to a bound, then estimated.
-        counted = counts.items_count_bounded(
-            filterset.qs,
-            version_id=version.pk,
-            whole_version=not any(request.GET.get(key) for key in FILTER_PARAMS[:5]),
-        )
-        count, count_exact = counted.value, counted.exact
-    # Keyset pages (labels.views.paging): deep pages read one page of rows, not all before it.
-    page = keyset_page(filterset.qs if valid else items.none(), sort_of(request.GET), request.GET)
-    page.count = count
     chosen = filterset.form.cleaned_data if valid else {}
+    page, count, count_exact = _page_and_count(request.GET, version, filterset, items)
+    page.count = count
     split_id = chosen.get("splitId")
     by_label = {label.pk: label for label in labels}
     by_split = {split.pk: split for split in splits}
