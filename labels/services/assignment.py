@@ -278,7 +278,9 @@ def _filtered_items(version: Version, filters: Any) -> QuerySet[Item]:
             )
         data[key] = str(value).lower() if isinstance(value, bool) else str(value)
     filterset = ItemFilterSet(
-        data=data, queryset=Item.objects.filter(dataset_version=version).order_by()
+        data=data,
+        queryset=Item.objects.filter(dataset_version=version).order_by(),
+        version_id=version.pk,
     )
     if not filterset.is_valid():
         errors = {f"filters.{k}": list(v) for k, v in filterset.errors.items()}

@@ -110,7 +110,7 @@ def item_list(request, dataset_id: uuid.UUID, version_id: uuid.UUID):
         )
         .order_by(*ordering(sort_of(request.GET)))
     )
-    filterset = ItemFilterSet(request.GET, queryset=items)
+    filterset = ItemFilterSet(request.GET, queryset=items, version_id=version.pk)
     valid = filterset.is_valid()
     chosen = filterset.form.cleaned_data if valid else {}
     page, count, count_exact = _page_and_count(request.GET, version, filterset, items)

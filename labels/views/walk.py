@@ -55,7 +55,7 @@ def filtered_items(version: Version, params: QueryDict) -> tuple[QuerySet[Item],
     """The version's items as the browser filters them (all of them when the filters are not
     valid), in the browser's order."""
     base = Item.objects.filter(dataset_version=version)
-    filterset = ItemFilterSet(params, queryset=base)
+    filterset = ItemFilterSet(params, queryset=base, version_id=version.pk)
     items = filterset.qs if filterset.is_valid() else base
     return items.order_by(*ordering(sort_of(params))), filterset
 

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labels import services as label_services
-from labels.filtersets import ItemFilterSet
+from labels.filtersets import ItemFilterBackend, ItemFilterSet
 from labels.models import Annotation, Label
 from seeme import services
 from seeme.api.pagination import PageCountPagination
@@ -324,6 +324,7 @@ class ItemViewSet(
     """Items of a version with their splits and annotations; paginated and filterable."""
 
     pagination_class = PageCountPagination
+    filter_backends = [ItemFilterBackend]
     filterset_class = ItemFilterSet
     queryset = Item.objects.none()  # for the schema; get_queryset() scopes to the version
     http_method_names = ["get", "post", "put", "head", "options"]

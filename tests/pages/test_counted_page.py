@@ -12,7 +12,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labels.filtersets import ItemFilterSet, name_contains
+from labels.filtersets import ItemFilterSet, name_contains, version_name_prefix
 from labels.selectors.counts import items_count_bounded
 from labels.views import paging
 from labels.views.walk import SORTS, ordering
@@ -209,8 +209,12 @@ def test_the_name_filter_keeps_the_rows_of_icontains(browser_world, text):
     """name_contains asks the index for the pattern's words and checks the pattern apart:
     the same rows as ``name__icontains``, separators, wildcards and case included."""
     items = Item.objects.filter(dataset_version=browser_world.version)
-    found = set(name_contains(items, text).values_list("pk", flat=True))
-    assert found == set(items.filter(name__icontains=text).values_list("pk", flat=True))
+    expected = set(items.filter(name__icontains=text).values_list("pk", flat=True))
+    assert set(name_contains(items, text).values_list("pk", flat=True)) == expected
+    # Given the version, the words of its names' common start are left out: same rows.
+    version_id = browser_world.version.pk
+    found = name_contains(items, text, version_id=version_id).values_list("pk", flat=True)
+    assert set(found) == expected
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index is PostgreSQL's")
@@ -229,3 +233,47 @@ def test_the_index_reads_the_words_of_a_pattern_with_separators(world):
     assert "item_version_name_trigram" in plan
     rows = name_contains(Item.objects.filter(dataset_version=world.version), "IMG-010")
     assert [item.name for item in rows] == ["img-010.jpg"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index is PostgreSQL's")
+def test_the_words_every_name_starts_with_are_not_asked_of_the_index(world):
+    """Every name of this version starts with "img-": the word IMG is in every row, so only
+    %010% goes to the index; the rows are the same."""
+    Item.objects.filter(dataset_version=world.version).delete()
+    # (Lower case throughout: the common start is read in the names' own order and case.)
+    for name in ("img-001.jpg", "img-010.jpg", "img-0100.JPG", "img-9.png"):
+        ItemFactory(dataset_version=world.version, name=name)
+    assert version_name_prefix(world.version.pk) == "img-"
+    items = Item.objects.filter(dataset_version=world.version)
+    narrowed = name_contains(items, "IMG-010", version_id=world.version.pk)
+    every = name_contains(Item.objects.all(), "IMG-010", version_id=world.version.pk)
+    sql, params = every.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    condition = plan[plan.index("Index Cond") :].splitlines()[0]
+    assert "%010%" in condition and "%IMG%" not in condition, plan
+    assert sorted(item.name for item in narrowed) == ["img-010.jpg", "img-0100.JPG"]
+    # A pattern made only of such words is the whole pattern again (the index reads it).
+    whole = name_contains(items, "img-", version_id=world.version.pk)
+    assert whole.count() == 4
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the prefix probe is PostgreSQL's")
+def test_the_page_asks_for_the_common_start_in_one_query(world, user):
+    """A pattern with separators costs the page one query more on PostgreSQL (the common
+    start's two index probes, in one statement) however many items match."""
+    client = page_client(user)
+    counts = []
+    for extra in (1, 30):
+        ItemFactory.create_batch(extra, dataset_version=world.version, name="zebra-xyz.jpg")
+        client.get(_browser(world), {"name": "zebra-xyz"})  # sessions and caches settle
+        with CaptureQueriesContext(connection) as by_word:
+            client.get(_browser(world), {"name": "zebra"})
+        with CaptureQueriesContext(connection) as by_words:
+            client.get(_browser(world), {"name": "zebra-xyz"})
+        counts.append((len(by_word), len(by_words)))
+    assert counts[0] == counts[1]
+    assert counts[0][1] == counts[0][0] + 1
