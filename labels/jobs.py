@@ -13,15 +13,17 @@ from django.db import transaction
 
 from labels.generate import generate_chunk
 from labels.health_scan import HEALTH_SCAN, health_scan_run, pending_scan
+from labels.models import Annotation
 from labels.services.assignment import items_assign_to_splits, items_move_to_split
 from labels.services.reconcile import label_stats_reconcile
 from labels.services.versions import version_duplicate
+from seeme.db import analyze
 from seeme.exceptions import NotFound
 from seeme.jobs.models import Job
 from seeme.jobs.registry import job_kind
 from seeme.jobs.services import JobRun, enqueue_job
-from seeme.models import User, Version
-from splits.models import DatasetSplit
+from seeme.models import Item, ItemState, User, Version
+from splits.models import DatasetSplit, ItemSplit
 
 VERSION_DUPLICATE = "version_duplicate"
 SPLIT_ASSIGN = "split_assign"
@@ -74,6 +76,7 @@ def run_version_duplicate(run: JobRun) -> dict:
             run.progress(done, total, message),
         ),
     )
+    analyze(Item, ItemSplit, Annotation, ItemState)  # the planner meets the copy now
     return {
         "version_id": str(copy.pk),
         "name": copy.name,

@@ -17,14 +17,16 @@ from labels.archive.plan import ArchiveRejected
 from labels.archive.rows import ExportScope
 from labels.archive.staging import discard, open_staged
 from labels.jobs import job_split, job_version, version_page
+from labels.models import Annotation
 from labels.services.imports import plan_for_version, plan_summary, version_import
+from seeme.db import analyze
 from seeme.exceptions import NotFound
 from seeme.files import file_storage
 from seeme.jobs.models import Job
 from seeme.jobs.outputs import export_file_discard, export_file_name, exports_prune
 from seeme.jobs.registry import job_kind
 from seeme.jobs.services import JobRun, enqueue_job
-from seeme.models import Item, User, Version
+from seeme.models import Item, ItemState, User, Version
 from splits.models import DatasetSplit, ItemSplit
 
 ARCHIVE_IMPORT = "archive_import"
@@ -73,6 +75,7 @@ def run_archive_import(run: JobRun) -> dict:
         archive.close()
         stream.close()
     discard(key)
+    analyze(Item, ItemSplit, Annotation, ItemState)  # the planner meets the new rows now
     return {
         "report": report,
         "version_id": str(version.pk),

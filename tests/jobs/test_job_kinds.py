@@ -5,6 +5,7 @@ import hashlib
 import uuid
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from labels import services as label_services
@@ -246,3 +247,21 @@ def test_reconcile_command_as_a_job(user, dataset, splits, run_jobs):
     job = fresh(job)
     assert job.state == JobState.DONE and job.result["drifted_rows"] == 1
     assert_stats_exact()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's planner statistics")
+def test_a_duplicate_job_leaves_the_planner_knowing_the_copy(api, world, settings, run_jobs):
+    """Without ANALYZE the planner takes a brand-new version for one row and plans a name
+    search of a 1M-item copy as a walk through all of it (seeme.db.analyze)."""
+    settings.SEEME_SYNC_LIMIT = 5
+    response = api.post(_url("version-duplicate", world), {"name": "planned"}, format="json")
+    assert response.status_code == 202
+    run_jobs()
+    copy = Version.objects.get(name="planned")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_vals::text FROM pg_stats "
+            "WHERE tablename = 'seeme_item' AND attname = 'dataset_version_id'"
+        )
+        known = cursor.fetchone()
+    assert known is not None and str(copy.pk) in known[0]
