@@ -65,8 +65,19 @@ def cmd_duplicate(args) -> None:
     annotations = Annotation.objects.filter(split__version=version).count()
     print(f"source: {items:,} items, {memberships:,} memberships, {annotations:,} annotations")
     with connection.cursor() as cursor:
+        # Each run deletes its copy: 3M dead rows that a server with autovacuum off (as on
+        # the machine of docs/benchmarks.md) never clears, and the next run would pay for.
+        cursor.execute(
+            "VACUUM ANALYZE seeme_item, splits_itemsplit, labels_annotation, seeme_itemstate"
+        )
         settings = []
-        for name in ("shared_buffers", "max_wal_size", "checkpoint_timeout", "work_mem"):
+        for name in (
+            "shared_buffers",
+            "max_wal_size",
+            "checkpoint_timeout",
+            "work_mem",
+            "autovacuum",
+        ):
             cursor.execute(f"SHOW {name}")
             settings.append(f"{name} {cursor.fetchone()[0]}")
     print("PostgreSQL: " + ", ".join(settings) + f"; load average {os.getloadavg()[0]:.2f}")
