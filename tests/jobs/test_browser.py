@@ -1,8 +1,10 @@
 """The job page and a job-starting form in headless Chromium (Playwright), live server."""
 
 import os
+import time
 
 import pytest
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
@@ -43,6 +45,23 @@ def sign_in(page, user) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Datasets")
 
 
+def write_job(job: Job, **fields) -> None:
+    """Write ``fields`` into the job's row, as its worker would, while the page polls it.
+
+    On SQLite the live server's thread uses the test's own in-memory database connection;
+    a write that meets one of its reads still stepping fails at once ("database table is
+    locked"), with no busy timeout to wait it out as a worker's file database has. So wait
+    here, briefly, as that timeout would."""
+    for attempt in range(100):
+        try:
+            Job.objects.filter(pk=job.pk).update(**fields)
+            return
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == 99:
+                raise
+            time.sleep(0.02)
+
+
 def test_the_progress_bar_follows_the_job_without_reloading(page):
     owner = UserFactory()
     dataset = DatasetFactory(owner=owner)
@@ -53,10 +72,11 @@ def test_the_progress_bar_follows_the_job_without_reloading(page):
     bar = page.locator("#job-progress")
     expect(bar).to_have_attribute("value", "0")
     # What a worker writes while it runs, then when it is done.
-    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, done=4, message="Step 4")
+    write_job(job, state=JobState.RUNNING, done=4, message="Step 4")
     expect(page.locator('[data-job-field="message"]')).to_have_text("Step 4")
     assert bar.evaluate("el => el.value") == 4
-    Job.objects.filter(pk=job.pk).update(
+    write_job(
+        job,
         state=JobState.DONE,
         done=10,
         finished_at=timezone.now(),
@@ -74,8 +94,8 @@ def test_a_failed_job_shows_its_error_live(page):
     job = enqueue_job("noop", dataset=dataset, user=owner)
     sign_in(page, owner)
     page.goto(reverse("seeme:job-detail", kwargs={"job_id": job.pk}))
-    Job.objects.filter(pk=job.pk).update(
-        state=JobState.FAILED, errors=[{"message": "out of disk"}], finished_at=timezone.now()
+    write_job(
+        job, state=JobState.FAILED, errors=[{"message": "out of disk"}], finished_at=timezone.now()
     )
     expect(page.get_by_role("alert")).to_contain_text("out of disk")
 
