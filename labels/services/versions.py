@@ -1,6 +1,7 @@
 """Duplicating a version: labels, splits, items, memberships, annotations and statistics."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, Sum
@@ -38,6 +39,18 @@ def _row_counts(version: Version) -> tuple[int, int]:
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def _version_param(pk) -> Any:
+    """A version id as the database takes it (every foreign key to Version prepares alike)."""
+    return Item._meta.get_field("dataset_version").get_db_prep_value(pk, connection)
+
+
+def _in_splits(alias: str, split_ids: Iterable) -> tuple[str, list[Any]]:
+    """``<alias>.split_id IN (...)`` and its parameters: the ids as the database takes them."""
+    field = ItemSplit._meta.get_field("split")
+    params = [field.get_db_prep_value(pk, connection) for pk in split_ids]
+    return f"{alias}.{_q('split_id')} IN ({', '.join(['%s'] * len(params)) or 'NULL'})", params
 
 
 @atomic_write
@@ -90,17 +103,13 @@ def version_duplicate(
     )
     splits = version_splits(version=version)
     split_map = {s.pk: derived_uuid(ns, "split", s.pk) for s in splits}
-    split_ids = [
-        ItemSplit._meta.get_field("split").get_db_prep_value(s.pk, connection) for s in splits
-    ]
-    in_splits = ", ".join(["%s"] * len(split_ids)) or "NULL"
+    in_splits, split_ids = _in_splits("s", split_map)
+    source_version = _version_param(version.pk)
     insert_select(
         DatasetSplit,
         source=f"{_q(DatasetSplit._meta.db_table)} s",
         where=f"s.{_q('version_id')} = %s",
-        where_params=[
-            DatasetSplit._meta.get_field("version").get_db_prep_value(version.pk, connection)
-        ],
+        where_params=[source_version],
         set_values={"version": copy.pk, "updated_at": now},
         set_sql={"id": derived_uuid_sql("s.id", ns, "split")},
     )
@@ -114,12 +123,8 @@ def version_duplicate(
         if progress:
             progress(total * copied // rows, total, message)
 
-    version_id = Item._meta.get_field("dataset_version").get_db_prep_value(copy.pk, connection)
-    new_split_ids = [
-        ItemSplit._meta.get_field("split").get_db_prep_value(pk, connection)
-        for pk in split_map.values()
-    ]
-    in_new_splits = ", ".join(["%s"] * len(new_split_ids)) or "NULL"
+    copy_version = _version_param(copy.pk)
+    in_new_splits, new_split_ids = _in_splits("c", split_map.values())
     split_field = ItemSplit._meta.get_field("split")
     label_field = Annotation._meta.get_field("label")
     copied = (Item, ItemSplit, Annotation, ItemState)
@@ -130,9 +135,7 @@ def version_duplicate(
             Item,
             source=f"{_q(Item._meta.db_table)} s",
             where=f"s.{_q('dataset_version_id')} = %s",
-            where_params=[
-                Item._meta.get_field("dataset_version").get_db_prep_value(version.pk, connection)
-            ],
+            where_params=[source_version],
             set_values={"dataset_version": copy.pk, "updated_at": now},
             set_sql={"id": derived_uuid_sql("s.id", ns, "item")},
         )
@@ -140,7 +143,7 @@ def version_duplicate(
         insert_select(
             ItemSplit,
             source=f"{_q(ItemSplit._meta.db_table)} s",
-            where=f"s.{_q('split_id')} IN ({in_splits})",
+            where=in_splits,
             where_params=split_ids,
             set_values={"updated_at": now},
             set_sql={
@@ -153,7 +156,7 @@ def version_duplicate(
         insert_select(
             Annotation,
             source=f"{_q(Annotation._meta.db_table)} s",
-            where=f"s.{_q('split_id')} IN ({in_splits})",
+            where=in_splits,
             where_params=split_ids,
             set_values={"updated_at": now},
             set_sql={
@@ -167,21 +170,17 @@ def version_duplicate(
             ItemState,
             source=f"{_q(ItemState._meta.db_table)} s",
             where=f"s.{_q('dataset_version_id')} = %s",
-            where_params=[
-                ItemState._meta.get_field("dataset_version").get_db_prep_value(
-                    version.pk, connection
-                )
-            ],
+            where_params=[source_version],
             set_values={"dataset_version": copy.pk, "updated_at": now},
             set_sql={
                 "id": derived_uuid_sql("s.id", ns, "state"),
                 "item": derived_uuid_sql("s.item_id", ns, "item"),
             },
         )
-        checks.check(Item, f"c.{_q('dataset_version_id')} = %s", [version_id])
-        checks.check(ItemSplit, f"c.{_q('split_id')} IN ({in_new_splits})", new_split_ids)
-        checks.check(Annotation, f"c.{_q('split_id')} IN ({in_new_splits})", new_split_ids)
-        checks.check(ItemState, f"c.{_q('dataset_version_id')} = %s", [version_id])
+        checks.check(Item, f"c.{_q('dataset_version_id')} = %s", [copy_version])
+        checks.check(ItemSplit, in_new_splits, new_split_ids)
+        checks.check(Annotation, in_new_splits, new_split_ids)
+        checks.check(ItemState, f"c.{_q('dataset_version_id')} = %s", [copy_version])
     rows_copy_for_version(source_version_id=version.pk, split_map=split_map, label_map=label_map)
     report(rows, "Copied")
     return copy
