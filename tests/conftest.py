@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from labels.models import Annotation, Label, LabelStat
@@ -66,6 +67,18 @@ def assert_stats_exact(split_ids=None):
         split_ids = list(LabelStat.objects.values_list("split_id", flat=True).distinct())
     drift = label_stats_drift(split_ids=list(split_ids))
     assert drift == [], drift
+
+
+def planner_knows_version(version_id) -> bool:
+    """Whether PostgreSQL's planner statistics of the item table name ``version_id`` among
+    its versions (it has been ANALYZEd since that version got its items)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_vals::text FROM pg_stats "
+            "WHERE tablename = 'seeme_item' AND attname = 'dataset_version_id'"
+        )
+        known = cursor.fetchone()
+    return known is not None and str(version_id) in known[0]
 
 
 def db_snapshot() -> dict:
